@@ -1,0 +1,1 @@
+"""Resources: the source database, the warehouse, the lake and dbt, one set per environment."""

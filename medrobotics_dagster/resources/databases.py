@@ -1,0 +1,89 @@
+"""The source operational database and the warehouse, as Dagster resources."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Literal, Optional
+
+import dagster as dg
+import pandas as pd
+import psycopg2.extensions
+from pydantic import Field
+
+from medrobotics_dagster import settings
+from medrobotics_dagster.resources.postgres_connection import transaction
+
+
+# PostgreSQL type OIDs -> types both PostgreSQL and Redshift accept.
+_SQL_TYPES = {
+    16: "BOOLEAN", 20: "BIGINT", 21: "SMALLINT", 23: "INTEGER", 700: "REAL", 701: "DOUBLE PRECISION",
+    1082: "DATE", 1114: "TIMESTAMP", 1184: "TIMESTAMP", 25: "VARCHAR(65535)",
+}
+
+
+def sql_type_of(column) -> str:
+    """The warehouse type for a psycopg2 result column (timestamptz lands as UTC TIMESTAMP)."""
+    if column.type_code == 1700:
+        if column.precision and column.precision > 0:
+            return f"NUMERIC({column.precision},{column.scale or 0})"
+        return "NUMERIC(38,10)"
+    if column.type_code == 1043:
+        size = column.internal_size
+        return f"VARCHAR({size})" if size and 0 < size <= 65535 else "VARCHAR(65535)"
+    return _SQL_TYPES.get(column.type_code, "VARCHAR(65535)")
+
+
+class SourceDatabase(dg.ConfigurableResource):
+    """The operational PostgreSQL (RDS in production) that robots, surgeons and procedures live in."""
+
+    url: Optional[str] = Field(
+        default=None,
+        description="postgresql:// URL. Unset: MEDROBOTICS_SOURCE_DB_URL at run time, else the embedded server.",
+    )
+
+    def resolved_url(self) -> str:
+        return self.url or settings.database_url(settings.SOURCE_DB_URL, settings.SOURCE_DB_NAME)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg2.extensions.connection]:
+        with transaction(self.resolved_url(), settings.SOURCE_DB_URL) as conn:
+            yield conn
+
+    def read_frame(self, sql: str, params: tuple | dict | None = None) -> pd.DataFrame:
+        """Run a query and return its rows with nullable pandas dtypes (Int64, boolean, string)."""
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+            cur.execute(sql, params)
+            frame = pd.DataFrame.from_records(cur.fetchall(), columns=[c.name for c in cur.description])
+            column_types = {c.name: sql_type_of(c) for c in cur.description}
+        if len(frame):
+            frame = frame.convert_dtypes(convert_floating=False)
+        # The source's own types travel with the frame, so even an empty extract creates the right columns.
+        frame.attrs["column_types"] = column_types
+        return frame
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The star-schema warehouse: PostgreSQL locally, Amazon Redshift in production."""
+
+    url: Optional[str] = Field(
+        default=None,
+        description="postgresql:// or redshift:// URL. Unset: MEDROBOTICS_WAREHOUSE_URL at run time, else embedded.",
+    )
+    dialect: Literal["postgres", "redshift"] = "postgres"
+    iam_role: Optional[str] = Field(default=None, description="IAM role ARN Redshift assumes for COPY from S3.")
+    statement_timeout_s: int = Field(default=1800, description="Longest a single warehouse statement may run.")
+
+    def resolved_url(self) -> str:
+        return self.url or settings.database_url(settings.WAREHOUSE_URL, settings.WAREHOUSE_DB_NAME)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg2.extensions.connection]:
+        """One transaction: commits when the block ends, rolls back if it raises."""
+        with transaction(self.resolved_url(), settings.WAREHOUSE_URL, self.statement_timeout_s) as conn:
+            yield conn
+
+    def query(self, sql: str, params: tuple | dict | None = None) -> list[tuple]:
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []

@@ -1,0 +1,220 @@
+"""The data lake: a local directory or an S3 prefix, behind one small interface."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+from urllib.parse import urlsplit
+
+import dagster as dg
+from pydantic import Field, PrivateAttr
+
+from medrobotics_dagster import settings
+
+# Seed 000's bucket policy rejects uploads that do not ask for server-side encryption.
+SSE = {"ServerSideEncryption": "AES256"}
+
+
+class LakeObjectNotFound(FileNotFoundError):
+    """No object under that key (the same error for a directory and for S3)."""
+
+
+def check_key(key: str, *, prefix: bool = False) -> str:
+    """The key if it is a clean '/'-separated path inside the lake root; a prefix may be empty or end in '/'."""
+    body = key[:-1] if prefix and key.endswith("/") else key
+    if prefix and not body:
+        return key
+    parts = body.split("/")
+    if "\\" in key or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"lake key must be a relative '/'-separated path inside the lake root: {key!r}")
+    return key
+
+
+@dataclass(frozen=True)
+class LakeObject:
+    key: str  # relative to the lake root, '/'-separated
+    last_modified: datetime  # timezone-aware UTC
+    etag: str  # changes when the content changes
+    size: int
+
+
+class _DirectoryBackend:
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root not in path.parents and path != self.root:
+            raise ValueError(f"lake key escapes the lake root: {key!r}")
+        return path
+
+    def list(self, prefix: str) -> Iterator[LakeObject]:
+        # Plain string-prefix semantics, like S3: search from the prefix's folder, then filter.
+        folder = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not folder.is_dir():
+            return
+        found = []
+        for path in folder.rglob("*"):
+            key = path.relative_to(self.root).as_posix()
+            if key.startswith(prefix) and path.is_file() and not path.name.startswith(".tmp-"):
+                found.append((key, path.stat()))
+        for key, stat in sorted(found, key=lambda item: item[0]):
+            yield LakeObject(
+                key=key,
+                last_modified=datetime.fromtimestamp(stat.st_mtime_ns / 1e9, tz=timezone.utc),
+                etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+                size=stat.st_size,
+            )
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise LakeObjectNotFound(f"no lake object {self.uri(key)}") from None
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}")
+        tmp.write_bytes(data)
+        try:
+            # The ETag is mtime+size; coarse filesystem clocks could repeat an mtime, so keep it increasing.
+            previous = path.stat().st_mtime_ns
+            if tmp.stat().st_mtime_ns <= previous:
+                os.utime(tmp, ns=(previous + 1, previous + 1))
+        except FileNotFoundError:
+            pass
+        tmp.replace(path)  # readers never see half a file
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        self.put(target_key, self.get(source_key))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+
+class _S3Backend:
+    def __init__(self, bucket: str, prefix: str):
+        import boto3  # the endpoint comes from AWS_ENDPOINT_URL_S3 when set (S3-compatible stores)
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client = boto3.client("s3")
+
+    @contextmanager
+    def _errors(self, key: str = ""):
+        from botocore.exceptions import ClientError
+
+        try:
+            yield
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "NoSuchBucket":
+                raise settings.ConfigError(settings.LAKE_URL, f"bucket {self.bucket!r} does not exist") from exc
+            if code in ("NoSuchKey", "404"):
+                raise LakeObjectNotFound(f"no lake object {self.uri(key)}") from exc
+            raise
+
+    def list(self, prefix: str) -> Iterator[LakeObject]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        with self._errors():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield LakeObject(
+                        key=item["Key"][len(self.prefix) :],
+                        last_modified=item["LastModified"].astimezone(timezone.utc),
+                        etag=item["ETag"].strip('"'),
+                        size=item["Size"],
+                    )
+
+    def get(self, key: str) -> bytes:
+        with self._errors(key):
+            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+
+    def put(self, key: str, data: bytes) -> None:
+        with self._errors(key):
+            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, **SSE)
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        with self._errors(source_key):
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=self.prefix + target_key,
+                CopySource={"Bucket": self.bucket, "Key": self.prefix + source_key},
+                **SSE,
+            )
+
+    def delete(self, key: str) -> None:
+        with self._errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.prefix}{key}"
+
+
+class Lake(dg.ConfigurableResource):
+    """Raw files, staged Parquet and archives: a directory locally, `s3://bucket/prefix` in production."""
+
+    url: Optional[str] = Field(
+        default=None, description="Directory path or s3://bucket/prefix. Unset: MEDROBOTICS_LAKE_URL, else .medrobotics/lake."
+    )
+    _backend: object = PrivateAttr(default=None)
+
+    def resolved_url(self) -> str:
+        return self.url or settings.lake_url()
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = open_backend(self.resolved_url())
+        return self._backend
+
+    def list(self, prefix: str = "") -> Iterator[LakeObject]:
+        """Every object whose key starts with `prefix` (a plain string prefix, as in S3), sorted by key."""
+        return self.backend.list(check_key(prefix, prefix=True))
+
+    def get(self, key: str) -> bytes:
+        """The object's bytes; LakeObjectNotFound when there is none."""
+        return self.backend.get(check_key(key))
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write (or replace) an object atomically; on S3 with server-side encryption."""
+        self.backend.put(check_key(key), data)
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Copy an object inside the lake; LakeObjectNotFound when the source is missing."""
+        self.backend.copy(check_key(source_key), check_key(target_key))
+
+    def delete(self, key: str) -> None:
+        """Remove an object; a missing one is not an error."""
+        self.backend.delete(check_key(key))
+
+    def uri(self, key: str) -> str:
+        """The object's full address (s3:// for S3, file:// for a directory), as COPY and logs want it."""
+        return self.backend.uri(check_key(key))
+
+
+def open_backend(url: str):
+    parts = urlsplit(url)
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise settings.ConfigError(settings.LAKE_URL, f"names no bucket: {url!r}")
+        return _S3Backend(parts.netloc, parts.path)
+    if parts.scheme in ("", "file"):
+        root = Path(parts.path if parts.scheme == "file" else url).expanduser()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise settings.ConfigError(settings.LAKE_URL, f"cannot create lake directory {root}: {exc.strerror}")
+        if not os.access(root, os.W_OK):
+            raise settings.ConfigError(settings.LAKE_URL, f"lake directory {root} is not writable")
+        return _DirectoryBackend(root)
+    raise settings.ConfigError(settings.LAKE_URL, f"expected a directory or s3://bucket/prefix, got {url!r}")

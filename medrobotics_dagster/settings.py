@@ -1,0 +1,80 @@
+"""Where configuration comes from: environment variables, read when used, never at import time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENV = "MEDROBOTICS_ENV"
+HOME = "MEDROBOTICS_HOME"
+SOURCE_DB_URL = "MEDROBOTICS_SOURCE_DB_URL"
+WAREHOUSE_URL = "MEDROBOTICS_WAREHOUSE_URL"
+LAKE_URL = "MEDROBOTICS_LAKE_URL"
+REDSHIFT_IAM_ROLE = "MEDROBOTICS_REDSHIFT_IAM_ROLE"
+
+ENVIRONMENTS = ("local", "prod")
+SOURCE_DB_NAME = "medrobotics_source"
+WAREHOUSE_DB_NAME = "medrobotics_warehouse"
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or points at something unusable; names the setting."""
+
+    def __init__(self, setting: str, problem: str):
+        self.setting = setting
+        self.problem = problem
+        super().__init__(f"{setting}: {problem}")
+
+
+def environment() -> str:
+    value = os.environ.get(ENV, "local").strip() or "local"
+    if value not in ENVIRONMENTS:
+        raise ConfigError(ENV, f"must be one of {', '.join(ENVIRONMENTS)}, got {value!r}")
+    return value
+
+
+def home() -> Path:
+    """The directory that holds local state (embedded PostgreSQL, lake): `.medrobotics/` by default."""
+    return Path(os.environ.get(HOME) or Path.cwd() / ".medrobotics").resolve()
+
+
+def database_url(setting: str, embedded_db_name: str) -> str:
+    """The URL in `setting`, or in local mode an embedded PostgreSQL database under `home()`."""
+    url = os.environ.get(setting, "").strip()
+    if url:
+        check_database_url(setting, url)
+        return url
+    if environment() == "prod":
+        raise ConfigError(setting, "is required when MEDROBOTICS_ENV=prod")
+    from medrobotics_dagster.resources.embedded_postgres import embedded_database_url
+
+    return embedded_database_url(embedded_db_name)
+
+
+def check_database_url(setting: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres", "redshift") or not (parts.hostname or "host=" in parts.query):
+        raise ConfigError(
+            setting, f"expected postgresql://user:password@host:port/database (or redshift://...), got {redact(url)!r}"
+        )
+    if not parts.path.strip("/"):
+        raise ConfigError(setting, f"names no database: {redact(url)!r}")
+
+
+def lake_url() -> str:
+    url = os.environ.get(LAKE_URL, "").strip()
+    if url:
+        return url
+    if environment() == "prod":
+        raise ConfigError(LAKE_URL, "is required when MEDROBOTICS_ENV=prod")
+    return str(home() / "lake")
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url

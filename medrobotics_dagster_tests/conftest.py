@@ -1,0 +1,123 @@
+"""Fixtures shared by the suite: real PostgreSQL databases and a real S3 API over HTTP (moto server)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from typing import Callable, Iterator
+
+import psycopg2
+import pytest
+
+SERVER_URL = os.environ.get("MEDROBOTICS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+
+def _admin(sql: str) -> None:
+    conn = psycopg2.connect(SERVER_URL)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def make_database() -> Iterator[Callable[[str], str]]:
+    """Create uniquely named databases on the local server; all are dropped when the test ends."""
+    created: list[str] = []
+
+    def make(purpose: str = "db") -> str:
+        name = f"mr_test_{purpose}_{uuid.uuid4().hex[:10]}"
+        _admin(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return SERVER_URL.rsplit("/", 1)[0] + "/" + name
+
+    yield make
+    for name in created:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def source_url(make_database) -> str:
+    return make_database("source")
+
+
+@pytest.fixture
+def warehouse_url(make_database) -> str:
+    return make_database("warehouse")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A moto S3 server on loopback; boto3 reaches it through AWS_ENDPOINT_URL_S3 like any S3-compatible store."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    os.environ.update(
+        AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+    )
+    yield endpoint
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint) -> str:
+    """A fresh bucket that, like seed 000's, rejects uploads that do not ask for server-side encryption."""
+    import json
+
+    import boto3
+
+    name = f"mr-test-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    client.create_bucket(Bucket=name)
+    client.put_bucket_policy(
+        Bucket=name,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyUnencryptedUploads",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{name}/*",
+                        "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}},
+                    }
+                ],
+            }
+        ),
+    )
+    return name
+
+
+@pytest.fixture
+def medrobotics_home(tmp_path, monkeypatch):
+    """An isolated MEDROBOTICS_HOME with no URLs configured (local mode defaults)."""
+    home = tmp_path / ".medrobotics"
+    monkeypatch.setenv("MEDROBOTICS_HOME", str(home))
+    for var in ("MEDROBOTICS_ENV", "MEDROBOTICS_SOURCE_DB_URL", "MEDROBOTICS_WAREHOUSE_URL", "MEDROBOTICS_LAKE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return home
