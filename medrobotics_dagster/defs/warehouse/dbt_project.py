@@ -13,5 +13,5 @@ def ensure_manifest() -> Path:
     """`dagster dev` re-parses on change; every other entry point parses once, only when no manifest exists yet."""
     dbt_project.prepare_if_dev()
     if not dbt_project.manifest_path.exists():
-        dbt_project.prepare()
+        dbt_project.preparer.prepare(dbt_project)
     return dbt_project.manifest_path

@@ -1,0 +1,102 @@
+"""Fixtures of the warehouse (dbt) tests: run the real dbt project in-process against a fresh database."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import psycopg2
+import pytest
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+def dbt_env_for(warehouse_url: str) -> dict[str, str]:
+    """The MEDROBOTICS_DBT_* variables sql/profiles.yml reads, for a postgresql:// URL."""
+    url = urlparse(warehouse_url)
+    return {
+        "MEDROBOTICS_DBT_TARGET": "postgres",
+        "MEDROBOTICS_DBT_HOST": url.hostname or "127.0.0.1",
+        "MEDROBOTICS_DBT_PORT": str(url.port or 5432),
+        "MEDROBOTICS_DBT_USER": unquote(url.username or "postgres"),
+        "MEDROBOTICS_DBT_PASSWORD": unquote(url.password or ""),
+        "MEDROBOTICS_DBT_DBNAME": url.path.lstrip("/"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+@dataclass
+class DbtRun:
+    success: bool
+    results: list[Any]
+    exception: BaseException | None
+    log_text: str
+
+    def status_of(self, name: str) -> str:
+        return next(str(r.status) for r in self.results if r.node.name == name)
+
+
+class DbtProject:
+    """Runs sql/ with dbtRunner (in-process) against one database, with its own target and log paths."""
+
+    def __init__(self, warehouse_url: str, work_dir: Path, monkeypatch: pytest.MonkeyPatch):
+        self.warehouse_url = warehouse_url
+        self.target_path = work_dir / "target"
+        self.log_path = work_dir / "logs"
+        for key, value in dbt_env_for(warehouse_url).items():
+            monkeypatch.setenv(key, value)
+
+    def invoke(self, *args: str, vars: dict[str, Any] | None = None, check: bool = True) -> DbtRun:
+        from dbt.cli.main import dbtRunner
+
+        log_file = self.log_path / "dbt.log"
+        offset = log_file.stat().st_size if log_file.exists() else 0
+        cli = [
+            *args,
+            "--project-dir", str(SQL_DIR),
+            "--profiles-dir", str(SQL_DIR),
+            "--target-path", str(self.target_path),
+            "--log-path", str(self.log_path),
+            "--log-level-file", "debug",
+            "--quiet",
+        ]
+        if vars:
+            cli += ["--vars", json.dumps(vars)]
+        res = dbtRunner().invoke(cli)
+        results = list(res.result.results) if res.result is not None and hasattr(res.result, "results") else []
+        with open(log_file, encoding="utf-8", errors="replace") as fh:
+            fh.seek(offset)
+            log_text = fh.read()
+        run = DbtRun(success=res.success, results=results, exception=res.exception, log_text=log_text)
+        if check and not run.success:
+            failed = [f"{r.node.name}: {r.status} {r.message}" for r in results if str(r.status) not in ("success", "pass")]
+            raise AssertionError(f"dbt {' '.join(args)} failed: {res.exception or failed}")
+        return run
+
+    def build(self, *select: str, vars: dict[str, Any] | None = None, check: bool = True) -> DbtRun:
+        args = ["build"]
+        if select:
+            # only the tests whose every parent is selected (like Dagster's per-asset checks)
+            args += ["--select", *select, "--indirect-selection", "cautious"]
+        return self.invoke(*args, vars=vars, check=check)
+
+    def query(self, statement: str, params: Any = None) -> list[tuple]:
+        conn = psycopg2.connect(self.warehouse_url)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(statement, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def execute(self, statement: str, params: Any = None) -> None:
+        self.query(statement, params)
+
+
+@pytest.fixture
+def dbt_project(warehouse_url, tmp_path, monkeypatch) -> DbtProject:
+    return DbtProject(warehouse_url, tmp_path, monkeypatch)

@@ -1,0 +1,60 @@
+{#- Partition window of the incremental facts: vars min_date / max_date, [min, max), UTC.
+    Values may be ISO dates or timestamps ("2024-01-15", "2024-01-15T00:00:00+00:00"); the window is
+    widened to whole UTC days (start floored, end rounded up) because facts are keyed by start_date_key.
+    Values are parsed as dates and re-rendered, so nothing from the vars reaches SQL unparsed. -#}
+
+{% macro parse_window_bound(value, name, round_up) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- set ns = namespace(day=none) -%}
+    {%- if text | length >= 10 -%}
+        {%- set ns.day = modules.re.match('^([0-9]{4})-([0-9]{2})-([0-9]{2})$', text[:10]) -%}
+    {%- endif -%}
+    {%- if ns.day is none -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be an ISO date or timestamp, got " ~ text) }}
+    {%- endif -%}
+    {%- set day = modules.datetime.date(ns.day.group(1) | int, ns.day.group(2) | int, ns.day.group(3) | int) -%}
+    {%- set rest = text[10:] | replace('T', ' ') | trim -%}
+    {%- if round_up and rest != '' and not modules.re.match('^00:00(:00([.]0+)?)?([+-]00(:?00)?|Z)?$', rest) -%}
+        {%- set day = day + modules.datetime.timedelta(days=1) -%}
+    {%- endif -%}
+    {{ return(day.isoformat()) }}
+{%- endmacro %}
+
+{#- {'min_day': 'YYYY-MM-DD' or none, 'max_day': 'YYYY-MM-DD' or none} -#}
+{% macro partition_window() -%}
+    {{ return({
+        'min_day': medrobotics.parse_window_bound(var('min_date', none), 'min_date', round_up=false),
+        'max_day': medrobotics.parse_window_bound(var('max_date', none), 'max_date', round_up=true),
+    }) }}
+{%- endmacro %}
+
+{#- Predicate selecting source rows whose timestamp falls in the window (true without vars). -#}
+{% macro in_partition_window(timestamp_column) -%}
+    {%- set w = medrobotics.partition_window() -%}
+    {%- if w.min_day is none and w.max_day is none -%}
+        1 = 1
+    {%- else -%}
+        {%- if w.min_day is not none %}{{ timestamp_column }} >= cast('{{ w.min_day }}' as timestamp){% endif -%}
+        {%- if w.min_day is not none and w.max_day is not none %} and {% endif -%}
+        {%- if w.max_day is not none %}{{ timestamp_column }} < cast('{{ w.max_day }}' as timestamp){% endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a partitioned incremental model: delete the window's rows (by date key) from the
+    existing table. dbt runs pre-hooks inside the model's transaction, before the insert, so the
+    window is replaced atomically; a failure after the delete rolls it back. No vars = whole table. -#}
+{% macro delete_partition_window(date_key_column) -%}
+    {%- if is_incremental() -%}
+        {%- set w = medrobotics.partition_window() -%}
+        delete from {{ this }}
+        {%- if w.min_day is not none or w.max_day is not none %}
+        where
+            {%- if w.min_day is not none %} {{ date_key_column }} >= {{ w.min_day | replace('-', '') }}{% endif -%}
+            {%- if w.min_day is not none and w.max_day is not none %} and{% endif -%}
+            {%- if w.max_day is not none %} {{ date_key_column }} < {{ w.max_day | replace('-', '') }}{% endif -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

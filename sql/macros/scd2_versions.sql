@@ -1,0 +1,79 @@
+{#- Timestamp-precision SCD2 windows over a dbt snapshot, as CTEs ending in `scd2_versions`.
+    Use as:  with {{ scd2_version_ctes(ref('snap_x'), 'x_id', 'x_key') }} select ... from scd2_versions
+
+    Surrogate key: row_number() over (order by snapshot_loaded_at, natural id, ...). Stable because
+      * snapshots never delete or rewrite rows (dbt only sets dbt_valid_to on closed versions), and
+      * snapshot_loaded_at is the time of the run that inserted the row, so rows inserted by a later run
+        sort after every existing row; within one run a member gets at most one new row (the source
+        key is unique - tested), so (snapshot_loaded_at, natural id) orders all rows deterministically.
+      Existing rows therefore keep their rank and new versions take the next numbers. (Ordering by
+      dbt_valid_from would not be stable: with updated_at set it is the *source* change time, and a
+      member can appear later with an older updated_at.)
+
+    Windows, half-open [valid_from_ts, valid_to_ts):
+      * the first version of a member starts at var history_start (or earlier), so facts older than
+        the member's first snapshot resolve to it;
+      * later versions start at dbt_valid_from (source updated_at), but never before the previous
+        version's end (a member re-appearing after a hard delete) and never before an earlier version's
+        start (non-increasing updated_at) - so windows never overlap;
+      * a version ends at dbt_valid_to (next change, hard-delete time, or far future when current),
+        capped at the next version's start. -#}
+{% macro scd2_version_ctes(snapshot_relation, natural_id, key_name) -%}
+snapshot_rows as (
+    select
+        snap.*,
+        row_number() over (
+            order by snap.snapshot_loaded_at, snap.{{ natural_id }}, snap.dbt_valid_from, snap.dbt_scd_id
+        ) as scd2_surrogate_key,
+        row_number() over (
+            partition by snap.{{ natural_id }}
+            order by snap.snapshot_loaded_at, snap.dbt_valid_from, snap.dbt_scd_id
+        ) as version_number
+    from {{ snapshot_relation }} as snap
+),
+
+with_previous as (
+    select
+        snapshot_rows.*,
+        lag(dbt_valid_to) over (partition by {{ natural_id }} order by version_number) as previous_valid_to
+    from snapshot_rows
+),
+
+candidate_starts as (
+    select
+        with_previous.*,
+        case
+            when version_number = 1 then least({{ history_start_timestamp() }}, dbt_valid_from)
+            else greatest(dbt_valid_from, previous_valid_to)
+        end as candidate_valid_from
+    from with_previous
+),
+
+monotonic_starts as (
+    select
+        candidate_starts.*,
+        max(candidate_valid_from) over (
+            partition by {{ natural_id }} order by version_number
+            rows between unbounded preceding and current row
+        ) as valid_from_ts
+    from candidate_starts
+),
+
+with_next as (
+    select
+        monotonic_starts.*,
+        lead(valid_from_ts) over (partition by {{ natural_id }} order by version_number) as next_valid_from
+    from monotonic_starts
+),
+
+scd2_versions as (
+    select
+        with_next.*,
+        cast(scd2_surrogate_key as integer) as {{ key_name }},
+        greatest(
+            valid_from_ts,
+            least(coalesce(dbt_valid_to, {{ far_future_timestamp() }}), coalesce(next_valid_from, {{ far_future_timestamp() }}))
+        ) as valid_to_ts
+    from with_next
+)
+{%- endmacro %}

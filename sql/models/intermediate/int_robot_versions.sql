@@ -1,0 +1,33 @@
+-- Every version of every robot with its surrogate key, timestamp validity [valid_from_ts, valid_to_ts),
+-- and the facility version that was valid when the robot version began.
+with {{ scd2_version_ctes(ref('snap_robots'), 'robot_id', 'robot_key') }},
+
+facility_versions as (
+    select facility_key, facility_id, valid_from_ts, valid_to_ts
+    from {{ ref('int_facility_versions') }}
+)
+
+select
+    robots.robot_key,
+    robots.robot_id,
+    robots.robot_serial_number,
+    robots.robot_model,
+    robots.manufacturer,
+    robots.facility_id,
+    facility_versions.facility_key,
+    robots.install_date,
+    robots.software_version,
+    robots.hardware_revision,
+    robots.status,
+    robots.last_maintenance_date,
+    robots.total_procedures_count,
+    robots.total_operating_hours,
+    robots.version_number,
+    robots.valid_from_ts,
+    robots.valid_to_ts,
+    case when robots.valid_to_ts = {{ far_future_timestamp() }} then true else false end as is_current
+from scd2_versions as robots
+left join facility_versions
+    on facility_versions.facility_id = robots.facility_id
+    and robots.valid_from_ts >= facility_versions.valid_from_ts
+    and robots.valid_from_ts < facility_versions.valid_to_ts

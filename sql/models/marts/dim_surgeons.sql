@@ -1,0 +1,15 @@
+{{ config(dist='all', sort=['surgeon_id', 'effective_date']) }}
+-- SCD2 surgeon dimension (seed 000 columns): one row per version; expiration_date is NULL for the current
+-- version and the day the version ended otherwise (a hard-deleted surgeon: the day of the deletion).
+
+select
+    surgeon_key,
+    cast(surgeon_id as varchar(50)) as surgeon_id,
+    cast(surgeon_name as varchar(200)) as surgeon_name,
+    cast(specialization as varchar(100)) as specialization,
+    cast(years_experience as integer) as years_experience,
+    cast(certification_level as varchar(50)) as certification_level,
+    cast(valid_from_ts as date) as effective_date,
+    cast(case when is_current then null else valid_to_ts end as date) as expiration_date,
+    is_current
+from {{ ref('int_surgeon_versions') }}

@@ -1,0 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_partition_window('start_date_key') }}",
+        dist='even',
+        sort=['start_date_key'],
+    )
+}}
+-- Procedures of the window that could not be loaded into fact_procedures because their robot, surgeon or
+-- facility has no dimension version valid at start_time, with the reason. Same window semantics as the fact:
+-- fact_procedures + fact_procedures_quarantine = staging.surgical_procedures, per window.
+
+select
+    cast(procedure_id as varchar(100)) as procedure_id,
+    cast(robot_id as varchar(50)) as robot_id,
+    cast(surgeon_id as varchar(50)) as surgeon_id,
+    cast(facility_id as varchar(50)) as facility_id,
+    cast(start_time as timestamp) as start_time,
+    {{ date_key('start_time') }} as start_date_key,
+    cast(duration_minutes as integer) as duration_minutes,
+    cast(blood_loss_ml as integer) as blood_loss_ml,
+    cast(quarantine_reason as varchar(500)) as reason,
+    {{ snapshot_get_time() }} as loaded_at
+from {{ ref('int_procedures_point_in_time') }}
+where quarantine_reason is not null
