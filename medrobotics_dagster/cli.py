@@ -1,0 +1,165 @@
+"""The `medrobotics` command: synthetic source data (`generate`, `simulate-day`) for the platform.
+
+Each subcommand is an `add_<name>` function that registers its arguments and sets `run` to a function
+taking the parsed arguments. Failures the user can fix print one line naming the setting at fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from datetime import date
+from typing import Callable, NoReturn, Optional, Sequence
+
+import psycopg2
+
+from medrobotics_dagster import settings
+
+EXIT_CONFIG = 2  # a setting or flag is wrong
+EXIT_REFUSED = 3  # the command refused to run on this data (e.g. source not empty)
+TELEMETRY_FOLDER = "raw/telemetry"
+
+
+class CliParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
+
+
+def positive_float(text: str) -> float:
+    """--scale: a positive, finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """--seed: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def iso_date(text: str) -> date:
+    """--date: a calendar date YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}")
+
+
+def add_generate(subparsers) -> None:
+    """`medrobotics generate`: fill the source database and the lake with synthetic data."""
+    parser = subparsers.add_parser("generate", help="create the operational schema and fill it with synthetic data")
+    parser.add_argument("--scale", type=positive_float, default=1.0, help="size multiplier (1 = 5,000 procedures)")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (same seed, same data)")
+    parser.add_argument("--reset", action="store_true", help="drop existing operational tables and raw telemetry first")
+    parser.set_defaults(run=run_generate)
+
+
+def run_generate(args: argparse.Namespace) -> None:
+    from medrobotics_dagster.synthetic import generate
+
+    source_url, lake = _targets()
+    summary = generate(source_url, lake, scale=args.scale, seed=args.seed, reset=args.reset)
+    print(
+        f"Generated {summary['surgical_procedures']:,} procedures ({summary['first_day']} .. {summary['last_day']}), "
+        f"{summary['facilities']} facilities, {summary['surgical_robots']} robots, {summary['surgeons']} surgeons, "
+        f"{summary['robot_maintenance_logs']} maintenance logs"
+    )
+    print(
+        f"Telemetry: {summary['telemetry_samples']:,} samples in {summary['telemetry_files']:,} files "
+        f"under {lake.uri(TELEMETRY_FOLDER)}/"
+    )
+    print(f"Source: {settings.redact(source_url)}")
+
+
+def add_simulate_day(subparsers) -> None:
+    """`medrobotics simulate-day`: move the synthetic world forward one day."""
+    parser = subparsers.add_parser("simulate-day", help="add one day of procedures, telemetry and dimension changes")
+    parser.add_argument("--date", type=iso_date, default=None, help="day to simulate (default: the day after the latest)")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (same seed and day, same data)")
+    parser.set_defaults(run=run_simulate_day)
+
+
+def run_simulate_day(args: argparse.Namespace) -> None:
+    from medrobotics_dagster.synthetic import simulate_day
+
+    source_url, lake = _targets()
+    summary = simulate_day(source_url, lake, day=args.date, seed=args.seed)
+    print(
+        f"Simulated {summary['day']}: {len(summary['procedures'])} procedures, "
+        f"{summary['telemetry_samples']:,} telemetry samples in {summary['telemetry_files']} files"
+    )
+    for change in summary["changes"]:
+        print(f"  {change['table']} {change['id']}: {change['column']} {change['old']} -> {change['new']}")
+
+
+SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day)
+
+
+def build_parser() -> CliParser:
+    """The full command-line parser."""
+    parser = CliParser(prog="medrobotics", description="Synthetic data for the medrobotics data platform.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the `medrobotics` console script; returns (and exits with) the process status."""
+    args = build_parser().parse_args(argv)
+    status = run(args)
+    if argv is None:
+        sys.exit(status)
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand, turning expected failures into one line on stderr."""
+    from medrobotics_dagster.synthetic.errors import SyntheticDataError
+
+    try:
+        args.run(args)
+    except settings.ConfigError as exc:
+        return _fail(f"{exc.setting}: {exc.problem}", EXIT_CONFIG)
+    except SyntheticDataError as exc:
+        return _fail(str(exc), EXIT_REFUSED)
+    except psycopg2.Error as exc:
+        return _fail(f"{settings.SOURCE_DB_URL}: the source database failed: {_first_line(exc)}", EXIT_CONFIG)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    return 0
+
+
+def _targets():
+    """The source database URL and the lake, from the environment (local defaults when unset)."""
+    from medrobotics_dagster.resources.databases import SourceDatabase
+    from medrobotics_dagster.resources.lake import Lake
+
+    return SourceDatabase().resolved_url(), Lake()
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"medrobotics: error: {message}", file=sys.stderr)
+    return status
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""`generate`: fill an empty source database and the lake with a deterministic synthetic world."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from medrobotics_dagster import settings
+from medrobotics_dagster.resources.databases import SourceDatabase
+from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.postgres_connection import transaction
+from medrobotics_dagster.synthetic import catalog, lake_io, source_schema
+from medrobotics_dagster.synthetic.errors import SourceNotEmpty
+from medrobotics_dagster.synthetic.telemetry import PREFIX, telemetry_objects
+from medrobotics_dagster.synthetic.world import build_world
+
+
+def generate(
+    source_url: Optional[str] = None, lake: Optional[Lake] = None, scale: float = 1.0, seed: int = 42, reset: bool = False
+) -> dict:
+    """Apply the operational schema, load the synthetic world into it and write its raw telemetry; returns counts."""
+    check_arguments(scale, seed)
+    source_url = source_url or SourceDatabase().resolved_url()
+    lake = lake or Lake()
+    with lake_io.lake_errors("open the lake"):
+        lake_io.open_backend(lake)
+    world = build_world(scale, seed)
+    counts: dict = {}
+    # One transaction: if writing telemetry fails, the source stays as it was.
+    with transaction(source_url, settings.SOURCE_DB_URL) as conn:
+        prepare(conn, lake, reset)
+        for table, rows in world.rows.items():
+            counts[table] = source_schema.copy_rows(conn, table, rows)
+        stats = {"samples": 0}
+        counts["telemetry_files"] = lake_io.write_objects(lake, telemetry_objects(world.telemetry, seed, stats))
+        counts["telemetry_samples"] = stats["samples"]
+    history = {"first_day": catalog.HISTORY_START.isoformat(), "last_day": catalog.HISTORY_END.isoformat()}
+    return {"scale": scale, "seed": seed, **history, **counts}
+
+
+def check_arguments(scale: float, seed: int) -> None:
+    """Reject a scale that is not a positive finite number and a bad seed."""
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < float("inf"):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    check_seed(seed)
+
+
+def check_seed(seed: int) -> None:
+    """Reject a seed that is not a non-negative integer (numpy seeds must be)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def prepare(conn, lake: Lake, reset: bool) -> None:
+    """Leave an empty operational schema and no raw telemetry, or refuse if data exists and reset is off."""
+    if reset:
+        source_schema.drop_tables(conn)
+        lake_io.delete_prefix(lake, PREFIX)
+    source_schema.apply_schema(conn)
+    filled = {table: n for table, n in source_schema.row_counts(conn).items() if n}
+    if filled:
+        listing = ", ".join(f"{table} ({n} rows)" for table, n in filled.items())
+        raise SourceNotEmpty(f"the source database already holds data: {listing}; pass --reset to replace it")
+    if lake_io.has_objects(lake, PREFIX):
+        where = lake.uri(PREFIX.rstrip("/"))
+        raise SourceNotEmpty(f"the lake already holds raw telemetry under {where}/; pass --reset to replace it")
+

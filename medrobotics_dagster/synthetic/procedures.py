@@ -1,0 +1,106 @@
+"""One surgical procedure and its outcome: start time, duration, patient, complications."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date, datetime, time, timedelta, timezone
+
+from medrobotics_dagster.synthetic import catalog, ids
+
+TYPES_BY_CATEGORY = {
+    category: tuple(p for p in catalog.PROCEDURE_TYPES if p.category == category) for category in catalog.SPECIALIZATIONS
+}
+COMPLICATION_EXTRA_DAYS = {"None": 0, "Minor": 1, "Moderate": 3, "Severe": 7}
+READMISSION_RISK = {"None": 0.03, "Minor": 0.07, "Moderate": 0.15, "Severe": 0.28}
+
+
+def start_time(rng: random.Random, day: date, utc_offset: int) -> datetime:
+    """A start on UTC day `day`: mostly business hours (07:00-17:00 local), sometimes an emergency."""
+    if rng.random() < catalog.EMERGENCY_SHARE:
+        local_minutes = rng.randrange(0, 24 * 60)
+    else:
+        local_minutes = rng.randrange(7 * 60, 17 * 60, 5)
+    # Keep the UTC date = `day` (the telemetry partition), wrapping only the time of day.
+    utc_minutes = (local_minutes - utc_offset * 60) % (24 * 60)
+    return datetime.combine(day, time(utc_minutes // 60, utc_minutes % 60), tzinfo=timezone.utc)
+
+
+def make_procedure(rng: random.Random, n: int, start: datetime, robot: dict, surgeon: dict) -> tuple[dict, dict]:
+    """The procedure row and its outcome row for procedure number `n`."""
+    kind = rng.choice(TYPES_BY_CATEGORY.get(surgeon["specialization"]) or TYPES_BY_CATEGORY["General Surgery"])
+    experience = surgeon["years_experience"] or 0
+    age = int(min(90, max(18, rng.gauss(58 if kind.category != "Gynecology" else 47, 13))))
+    gender = kind.gender or rng.choice(("Male", "Female"))
+    complexity = round(min(10.0, max(1.0, rng.gauss(kind.complexity, 1.1))), 1)
+    aborted = rng.random() < catalog.ABORTED_SHARE
+    duration = _duration_minutes(rng, kind.mean_minutes, complexity, experience, aborted)
+    end = start + timedelta(minutes=duration)
+    procedure = {
+        "procedure_id": ids.procedure_id(n),
+        "robot_id": robot["robot_id"],
+        "surgeon_id": surgeon["surgeon_id"],
+        "facility_id": robot["facility_id"],
+        "procedure_type": kind.name,
+        "procedure_category": kind.category,
+        "patient_id": f"PAT-{rng.randrange(1_000_000, 10_000_000)}",
+        "patient_age": age,
+        "patient_gender": gender,
+        "start_time": start,
+        "end_time": end,
+        "duration_minutes": duration,
+        "complexity_score": complexity,
+        "status": "aborted" if aborted else "completed",
+        "created_at": start - timedelta(days=rng.randint(3, 45), hours=rng.randint(0, 8)),
+        "updated_at": end + timedelta(minutes=rng.randint(5, 45)),
+    }
+    return procedure, make_outcome(rng, n, procedure, kind, experience)
+
+
+def make_outcome(rng: random.Random, n: int, procedure: dict, kind: catalog.ProcedureType, experience: int) -> dict:
+    """Post-operative outcome: riskier with complexity, age and inexperience."""
+    complexity, age = procedure["complexity_score"], procedure["patient_age"]
+    complication = _complication_level(rng, complexity, age, experience)
+    success = "Unsuccessful" if procedure["status"] == "aborted" else _success_status(rng, complication)
+    blood_median = kind.blood_loss_ml * (1 + 0.12 * (complexity - kind.complexity))
+    blood_loss = int(rng.lognormvariate(math.log(max(5.0, blood_median)), 0.45))
+    if complication in ("Moderate", "Severe"):
+        blood_loss += rng.randint(100, 600)
+    stay = kind.stay_days + COMPLICATION_EXTRA_DAYS[complication] + rng.choice((0, 0, 0, 1)) + (1 if age >= 75 else 0)
+    satisfaction = 9.0 - COMPLICATION_EXTRA_DAYS[complication] * 0.5 + rng.gauss(0, 0.6)
+    if success != "Successful":
+        satisfaction -= 2.0
+    recorded = procedure["end_time"] + timedelta(hours=rng.randint(1, 4), minutes=rng.randint(0, 59))
+    return {
+        "outcome_id": ids.outcome_id(n),
+        "procedure_id": procedure["procedure_id"],
+        "success_status": success,
+        "blood_loss_ml": blood_loss,
+        "complication_level": complication,
+        "hospital_stay_days": stay,
+        "patient_satisfaction_score": round(min(10.0, max(1.0, satisfaction)), 1),
+        "readmission_30day": rng.random() < READMISSION_RISK[complication],
+        "created_at": recorded,
+        "updated_at": recorded,
+    }
+
+
+def _duration_minutes(rng: random.Random, mean: int, complexity: float, experience: int, aborted: bool) -> int:
+    factor = rng.lognormvariate(0, 0.18) * (1 + 0.06 * (complexity - 5)) * (1.12 - min(experience, 30) / 125)
+    minutes = max(25, int(round(mean * factor)))
+    return max(15, minutes // rng.randint(3, 6)) if aborted else minutes
+
+
+def _complication_level(rng: random.Random, complexity: float, age: int, experience: int) -> str:
+    risk = 0.10 + 0.025 * (complexity - 5) + 0.002 * (age - 55) + (0.03 if experience < 8 else 0.0)
+    if rng.random() >= min(0.4, max(0.03, risk)):
+        return "None"
+    return rng.choices(("Minor", "Moderate", "Severe"), weights=(0.65, 0.27, 0.08))[0]
+
+
+def _success_status(rng: random.Random, complication: str) -> str:
+    partial, failed = {"None": (0.02, 0.005), "Minor": (0.06, 0.01), "Moderate": (0.2, 0.05), "Severe": (0.4, 0.3)}[
+        complication
+    ]
+    u = rng.random()
+    return "Unsuccessful" if u < failed else "Partially Successful" if u < failed + partial else "Successful"
