@@ -1,4 +1,4 @@
-"""The `medrobotics` command: synthetic source data (`generate`, `simulate-day`) for the platform.
+"""The `medrobotics` command: synthetic source data (`generate`, `simulate-day`) and the whole platform (`demo`).
 
 Each subcommand is an `add_<name>` function that registers its arguments and sets `run` to a function
 taking the parsed arguments. Failures the user can fix print one line naming the setting at fault.
@@ -18,7 +18,12 @@ from medrobotics_dagster import settings
 
 EXIT_CONFIG = 2  # a setting or flag is wrong
 EXIT_REFUSED = 3  # the command refused to run on this data (e.g. source not empty)
+EXIT_FAILED = 4  # a Dagster run failed (details in the run's logs)
 TELEMETRY_FOLDER = "raw/telemetry"
+
+
+class CommandFailed(Exception):
+    """The command ran and failed for a reason it has already described (e.g. a failed Dagster run)."""
 
 
 class CliParser(argparse.ArgumentParser):
@@ -105,12 +110,29 @@ def run_simulate_day(args: argparse.Namespace) -> None:
         print(f"  {change['table']} {change['id']}: {change['column']} {change['old']} -> {change['new']}")
 
 
-SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day)
+def add_demo(subparsers) -> None:
+    """`medrobotics demo`: generate if empty, materialize every asset and partition, print row counts."""
+    parser = subparsers.add_parser("demo", help="generate data if the source is empty, build the warehouse, print counts")
+    parser.add_argument("--scale", type=positive_float, default=1.0, help="size of the world generated if empty")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed of the world generated if empty")
+    parser.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    from medrobotics_dagster.demo import MaterializationFailed, run_demo as demo
+
+    try:
+        demo(scale=args.scale, seed=args.seed)
+    except MaterializationFailed as exc:
+        raise CommandFailed(str(exc)) from exc
+
+
+SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo)
 
 
 def build_parser() -> CliParser:
     """The full command-line parser."""
-    parser = CliParser(prog="medrobotics", description="Synthetic data for the medrobotics data platform.")
+    parser = CliParser(prog="medrobotics", description="The medrobotics data platform: synthetic source data and a one-command demo.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
@@ -138,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_REFUSED)
     except psycopg2.Error as exc:
         return _fail(f"{settings.SOURCE_DB_URL}: the source database failed: {_first_line(exc)}", EXIT_CONFIG)
+    except CommandFailed as exc:
+        return _fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return 0

@@ -30,3 +30,26 @@ def embedded_database_url(db_name: str) -> str:
         if "(1 row)" not in exists:
             server.psql(f'CREATE DATABASE "{db_name}";')
         return server.get_uri(db_name)
+
+
+def stop_embedded_server() -> bool:
+    """Stop the embedded server under `settings.home()` if it runs (fast shutdown); True if one was stopped."""
+    import os
+    import signal
+    import time
+
+    pid_file = settings.home() / "pgdata" / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().splitlines()[0])
+    with _lock:
+        _servers.pop(str(settings.home() / "pgdata"), None)
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False
+    for _ in range(100):
+        if not pid_file.exists():
+            break
+        time.sleep(0.1)
+    return True

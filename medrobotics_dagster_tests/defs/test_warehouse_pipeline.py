@@ -1,0 +1,93 @@
+"""The platform end to end on real services: generated source -> staging -> snapshots/dims -> facts."""
+
+from datetime import date
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from medrobotics_dagster.demo import materialize_all, procedure_days
+from medrobotics_dagster.resources.databases import SourceDatabase
+from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.synthetic.generator import generate
+from medrobotics_dagster.synthetic.simulate_day import simulate_day
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def platform(source_url, warehouse_url, tmp_path, monkeypatch):
+    """A small generated world, configured the way an operator would: through the environment."""
+    lake_dir = tmp_path / "lake"
+    monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(lake_dir))
+    generate(source_url, Lake(url=str(lake_dir)), scale=0.05, seed=11)
+    from medrobotics_dagster.definitions import defs
+
+    materialize_all(defs, dg.DagsterInstance.ephemeral(), procedure_days(SourceDatabase()), echo=lambda _: None)
+    return defs, source_url, warehouse_url, lake_dir
+
+
+def test_fact_procedures_reconciles_exactly_with_the_source(platform):
+    _, source_url, warehouse_url, _ = platform
+    source = query(
+        source_url,
+        "SELECT count(*), sum(p.duration_minutes), sum(o.blood_loss_ml), sum(o.hospital_stay_days) "
+        "FROM surgical_procedures p LEFT JOIN procedure_outcomes o USING (procedure_id)",
+    )
+    fact = query(
+        warehouse_url,
+        "SELECT count(*), sum(duration_minutes), sum(blood_loss_ml), sum(hospital_stay_days) FROM analytics.fact_procedures",
+    )
+    assert fact == source
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures_quarantine") == [(0,)]
+    assert query(warehouse_url, "SELECT count(DISTINCT procedure_id) = count(*) FROM analytics.fact_procedures") == [(True,)]
+
+
+def test_every_fact_points_at_the_dimension_versions_of_its_own_members(platform):
+    _, _, warehouse_url, _ = platform
+    mismatches = query(
+        warehouse_url,
+        """
+        SELECT count(*) FROM analytics.fact_procedures f
+        JOIN staging.surgical_procedures p ON p.procedure_id = f.procedure_id
+        JOIN analytics.dim_robots r ON r.robot_key = f.robot_key
+        JOIN analytics.dim_surgeons s ON s.surgeon_key = f.surgeon_key
+        JOIN analytics.dim_facilities fa ON fa.facility_key = f.facility_key
+        WHERE r.robot_id <> p.robot_id OR s.surgeon_id <> p.surgeon_id OR fa.facility_id <> p.facility_id
+        """,
+    )
+    assert mismatches == [(0,)]
+
+
+def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform):
+    defs, source_url, warehouse_url, lake_dir = platform
+    versions_before = query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0]
+    summary = simulate_day(source_url, Lake(url=str(lake_dir)), seed=11)
+    day = date.fromisoformat(str(summary["day"]))
+    materialize_all(defs, dg.DagsterInstance.ephemeral(), (day, day), echo=lambda _: None)
+
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0] > versions_before
+    assert query(
+        warehouse_url, "SELECT count(*) FROM analytics.dim_robots GROUP BY robot_id HAVING sum(is_current::int) <> 1"
+    ) == []
+    source_count = query(source_url, "SELECT count(*) FROM surgical_procedures")[0][0]
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures")[0][0] == source_count
+    # the new day's procedures on an upgraded robot carry the robot version that is current now
+    stale = query(
+        warehouse_url,
+        f"""
+        SELECT count(*) FROM analytics.fact_procedures f JOIN analytics.dim_robots r ON r.robot_key = f.robot_key
+        WHERE f.start_date_key = {day.strftime('%Y%m%d')} AND NOT r.is_current
+        """,
+    )
+    assert stale == [(0,)]
