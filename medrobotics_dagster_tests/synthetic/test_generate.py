@@ -19,11 +19,8 @@ from medrobotics_dagster_tests.synthetic.test_world import KEY, check_sample
 SMALL = 0.02  # 1 facility, 1 robot, 2 surgeons, 100 procedures, 4 maintenance logs
 
 
-def test_scale_one_counts_samples_and_speed(source_url, tmp_path):
-    started = time.monotonic()
+def test_scale_one_counts_and_samples(source_url, tmp_path):
     summary = generate(source_url, Lake(url=str(tmp_path / "lake")), scale=1.0, seed=42)
-    elapsed = time.monotonic() - started
-    assert elapsed < 45, f"scale-1 generate took {elapsed:.1f}s"
     counts = {table: len(rows) for table, rows in table_rows(source_url).items()}
     assert counts == {
         "facilities": 10, "surgeons": 100, "surgical_robots": 50,
