@@ -3,7 +3,6 @@
 from datetime import date
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from medrobotics_dagster.demo import materialize_all, procedure_days
@@ -11,16 +10,7 @@ from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
-
-
-def query(url: str, sql: str) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall()
-    finally:
-        conn.close()
+from medrobotics_dagster_tests.database import query
 
 
 @pytest.fixture

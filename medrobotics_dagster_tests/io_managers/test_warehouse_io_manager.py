@@ -11,16 +11,7 @@ from medrobotics_dagster.io_managers.warehouse_table_writer import TimeWindow, W
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
-
-
-def rows(url: str, query: str) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
+from medrobotics_dagster_tests.database import query
 
 
 def readings(day: str, count: int, value: float = 1.0) -> pd.DataFrame:
@@ -57,13 +48,13 @@ def test_a_partition_rematerialized_three_times_keeps_the_same_rows(io_manager, 
     asset = daily_readings_asset(frames)
     for key in frames:
         assert dg.materialize([asset], partition_key=key, resources={"warehouse_io_manager": io_manager}).success
-    before = rows(warehouse_url, "SELECT * FROM staging.readings ORDER BY reading_id")
+    before = query(warehouse_url, "SELECT * FROM staging.readings ORDER BY reading_id")
     for _ in range(3):
         result = dg.materialize([asset], partition_key="2024-01-15", resources={"warehouse_io_manager": io_manager})
         materialization = result.asset_materializations_for_node("staging__readings")[0]
         assert materialization.metadata["dagster/row_count"].value == 5
         assert materialization.metadata["table"].value == "staging.readings"
-    assert rows(warehouse_url, "SELECT * FROM staging.readings ORDER BY reading_id") == before
+    assert query(warehouse_url, "SELECT * FROM staging.readings ORDER BY reading_id") == before
     assert len(before) == 8
 
 
@@ -74,7 +65,7 @@ def test_a_changed_partition_replaces_only_its_own_rows(io_manager, warehouse_ur
         dg.materialize([asset], partition_key=key, resources={"warehouse_io_manager": io_manager})
     frames["2024-01-15"] = readings("2024-01-15", 2, value=100.0)  # two rows deleted at the source, values changed
     dg.materialize([asset], partition_key="2024-01-15", resources={"warehouse_io_manager": io_manager})
-    got = rows(warehouse_url, "SELECT taken_at::date::text, count(*), sum(value) FROM staging.readings GROUP BY 1 ORDER BY 1")
+    got = query(warehouse_url, "SELECT taken_at::date::text, count(*), sum(value) FROM staging.readings GROUP BY 1 ORDER BY 1")
     assert got == [("2024-01-15", 2, 201.0), ("2024-01-16", 3, 6.0)]
 
 
@@ -92,7 +83,7 @@ def test_a_range_is_replaced_in_one_run_and_read_back_by_window(io_manager, ware
         tags={"dagster/asset_partition_range_start": "2024-02-01", "dagster/asset_partition_range_end": "2024-02-03"},
     )
     assert result.success
-    assert rows(warehouse_url, "SELECT count(*) FROM staging.readings") == [(6,)]
+    assert query(warehouse_url, "SELECT count(*) FROM staging.readings") == [(6,)]
     assert result.output_for_node("reading_count") == 6
 
 
@@ -115,14 +106,14 @@ def test_a_load_failing_after_the_delete_leaves_the_previous_rows(warehouse_url)
     broken.attrs["column_types"] = {"value": "DOUBLE PRECISION"}
     with pytest.raises(psycopg2.DataError):
         replace_rows(warehouse, None, "staging", "readings", broken, "taken_at", window)
-    assert rows(warehouse_url, "SELECT count(*), sum(value) FROM staging.readings") == [(4, 10.0)]
+    assert query(warehouse_url, "SELECT count(*), sum(value) FROM staging.readings") == [(4, 10.0)]
 
 
 def test_unpartitioned_tables_are_replaced_whole_and_may_change_shape(warehouse_url):
     warehouse = Warehouse(url=warehouse_url)
     replace_rows(warehouse, None, "staging", "facilities", pd.DataFrame({"facility_id": ["FAC-001", "FAC-002"]}))
     replace_rows(warehouse, None, "staging", "facilities", pd.DataFrame({"facility_id": ["FAC-002"], "bed_count": [400]}))
-    assert rows(warehouse_url, "SELECT facility_id, bed_count FROM staging.facilities") == [("FAC-002", 400)]
+    assert query(warehouse_url, "SELECT facility_id, bed_count FROM staging.facilities") == [("FAC-002", 400)]
 
 
 def test_empty_extracts_keep_declared_types(warehouse_url):
@@ -131,7 +122,7 @@ def test_empty_extracts_keep_declared_types(warehouse_url):
     empty.attrs["column_types"] = {"procedure_id": "VARCHAR(100)", "start_time": "TIMESTAMP"}
     window = TimeWindow(pd.Timestamp("2024-01-15", tz="UTC"), pd.Timestamp("2024-01-16", tz="UTC"))
     assert replace_rows(warehouse, None, "staging", "procs", empty, "start_time", window) == 0
-    types = rows(
+    types = query(
         warehouse_url,
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'procs' ORDER BY ordinal_position",
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 import psycopg2
 
 from medrobotics_dagster.synthetic.source_schema import TABLES
+from medrobotics_dagster_tests.database import query  # noqa: F401  (re-exported for the synthetic tests)
 
 
 def table_rows(url: str) -> dict[str, list[tuple]]:
@@ -20,17 +21,6 @@ def table_rows(url: str) -> dict[str, list[tuple]]:
                 cur.execute(f"SELECT * FROM {table} ORDER BY 1")  # fixed table names
                 rows[table] = cur.fetchall()
             return rows
-    finally:
-        conn.close()
-
-
-def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SET TIME ZONE 'UTC'")
-            cur.execute(sql, params)
-            return cur.fetchall()
     finally:
         conn.close()
 
