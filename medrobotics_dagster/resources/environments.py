@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from medrobotics_dagster import settings
-from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project
+from medrobotics_dagster.defs.warehouse.dbt_project import dbt_cli_resource
 from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetIOManager
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
@@ -22,7 +21,7 @@ def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake) -> di
         "lake": lake,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
         "lake_io_manager": LakeParquetIOManager(lake=lake),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_cli_resource(),
     }
 
 
