@@ -7,26 +7,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import psycopg2
 import pytest
+
+from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
 def dbt_env_for(warehouse_url: str) -> dict[str, str]:
-    """The MEDROBOTICS_DBT_* variables sql/profiles.yml reads, for a postgresql:// URL."""
-    url = urlparse(warehouse_url)
-    return {
-        "MEDROBOTICS_DBT_TARGET": "postgres",
-        "MEDROBOTICS_DBT_HOST": url.hostname or "127.0.0.1",
-        "MEDROBOTICS_DBT_PORT": str(url.port or 5432),
-        "MEDROBOTICS_DBT_USER": unquote(url.username or "postgres"),
-        "MEDROBOTICS_DBT_PASSWORD": unquote(url.password or ""),
-        "MEDROBOTICS_DBT_DBNAME": url.path.lstrip("/"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    """The MEDROBOTICS_DBT_* variables sql/profiles.yml reads, exactly as the Dagster side sets them."""
+    return {**dbt_connection_env(warehouse_url, "postgres"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
 
 
 @dataclass
