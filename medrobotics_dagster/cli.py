@@ -127,7 +127,20 @@ def run_demo(args: argparse.Namespace) -> None:
         raise CommandFailed(str(exc)) from exc
 
 
-SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo)
+def add_stop(subparsers) -> None:
+    """`medrobotics stop`: stop the embedded PostgreSQL of local mode (it outlives the commands that start it)."""
+    parser = subparsers.add_parser("stop", help="stop the embedded PostgreSQL under .medrobotics/")
+    parser.set_defaults(run=run_stop)
+
+
+def run_stop(args: argparse.Namespace) -> None:
+    from medrobotics_dagster.resources.embedded_postgres import stop_embedded_server
+
+    stopped = stop_embedded_server()
+    print(f"embedded PostgreSQL under {settings.home()}: {'stopped' if stopped else 'not running'}")
+
+
+SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo, add_stop)
 
 
 def build_parser() -> CliParser:

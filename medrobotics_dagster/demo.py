@@ -17,6 +17,10 @@ from medrobotics_dagster.resources.lake import Lake
 WAREHOUSE_SCHEMAS = ("staging", "snapshots", "analytics")
 
 
+# The full event log is in the Dagster UI; the terminal gets warnings and errors (and dbt's own progress).
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 class MaterializationFailed(Exception):
     """A Dagster run of the demo failed; its logs say why."""
 
@@ -67,7 +71,10 @@ def materialize_all(
         runs.append((f"daily partitions {first} .. {last} in one run", daily, tags))
     for label, selection, tags in runs:
         echo(f"materializing {label} ...")
-        result = dg.materialize(assets, selection=selection, resources=resources, instance=instance, tags=tags, raise_on_error=False)
+        result = dg.materialize(
+            assets, selection=selection, resources=resources, instance=instance, tags=tags, raise_on_error=False,
+            run_config=QUIET_CONSOLE,
+        )
         if not result.success:
             failed = [e.step_key for e in result.all_events if e.is_step_failure]
             raise MaterializationFailed(f"materializing {label} failed in {failed}; see run {result.run_id} in the Dagster UI")

@@ -126,8 +126,23 @@ def test_unknown_commands_and_flags_are_one_line(args, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
-def test_parser_knows_both_subcommands():
+@pytest.mark.parametrize("url", ["notaurl", "postgresql://postgres@127.0.0.1:1/x"])
+def test_demo_with_a_bad_warehouse_names_the_setting_before_running_anything(env, url):
+    result = run_cli("demo", *SMALL, env={**env, "MEDROBOTICS_WAREHOUSE_URL": url})
+    assert_one_line_error(result, "MEDROBOTICS_WAREHOUSE_URL")
+    assert result.returncode == 2
+
+
+def test_stop_without_an_embedded_server_says_so(tmp_path):
+    result = run_cli("stop", env={"MEDROBOTICS_HOME": str(tmp_path / ".medrobotics")})
+    assert result.returncode == 0, result.stderr
+    assert "not running" in result.stdout
+
+
+def test_parser_knows_every_subcommand():
     parser = build_parser()
+    assert parser.parse_args(["demo"]).scale == 1.0
+    assert parser.parse_args(["stop"]).run.__name__ == "run_stop"
     assert parser.parse_args(["generate"]).scale == 1.0
     args = parser.parse_args(["simulate-day", "--date", "2025-02-03", "--seed", "5"])
     assert str(args.date) == "2025-02-03" and args.seed == 5

@@ -11,7 +11,8 @@ def embedded_home(medrobotics_home, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no dagster.yaml here: the demo records its runs in an ephemeral instance
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     yield medrobotics_home
-    stop_embedded_server()
+    assert stop_embedded_server(), "the demo left no embedded server to stop"
+    assert not (medrobotics_home / "pgdata" / "postmaster.pid").exists()
 
 
 def test_demo_generates_builds_everything_and_reports_counts(embedded_home):
