@@ -1,30 +1,15 @@
 """Pandas DataFrames as Parquet in the lake: one object per daily partition under `staging/`."""
 
-import io
 from typing import Sequence
 
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import Field
 
+from medrobotics_dagster.io_managers.frames import check_rows_inside, from_parquet, to_parquet
 from medrobotics_dagster.resources.lake import Lake, LakeObjectNotFound
 
 PART_NAME = "part-0.parquet"
-
-
-def to_parquet(frame: pd.DataFrame) -> bytes:
-    """Parquet bytes without the pandas index, timestamps in microseconds (what Redshift COPY reads)."""
-    buffer = io.BytesIO()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, buffer, coerce_timestamps="us", allow_truncated_timestamps=True)
-    return buffer.getvalue()
-
-
-def from_parquet(data: bytes) -> pd.DataFrame:
-    """A DataFrame back from Parquet bytes."""
-    return pq.read_table(io.BytesIO(data)).to_pandas()
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
@@ -81,19 +66,11 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
                 f"{name}: a run over {len(keys)} partitions needs metadata={{'partition_expr': '<time column>'}} "
                 "on the asset to split its rows by partition"
             )
-        if partition_expr not in obj.columns:
-            raise ValueError(f"{name}: partition_expr column {partition_expr!r} is not in the DataFrame")
         partitions_def = context.asset_partitions_def
         if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
             raise dg.DagsterInvariantViolationError(f"{name}: partition_expr needs time-window partitions")
-        times = pd.to_datetime(obj[partition_expr], utc=True)
         overall = context.asset_partitions_time_window
-        outside = times.isna() | (times < pd.Timestamp(overall.start)) | (times >= pd.Timestamp(overall.end))
-        if outside.any():
-            raise ValueError(
-                f"{name}: {int(outside.sum())} row(s) have {partition_expr} outside "
-                f"[{overall.start.isoformat()}, {overall.end.isoformat()}), e.g. {obj.loc[outside, partition_expr].iloc[0]!r}"
-            )
+        times = check_rows_inside(obj, name, partition_expr, overall.start, overall.end)
         parts = {}
         for key in sorted(keys, key=lambda k: partitions_def.time_window_for_partition_key(k).start):
             window = partitions_def.time_window_for_partition_key(key)

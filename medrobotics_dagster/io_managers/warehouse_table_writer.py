@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from medrobotics_dagster.io_managers import warehouse_sql as sql
+from medrobotics_dagster.io_managers.frames import check_rows_inside, to_parquet
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 
@@ -44,20 +43,6 @@ def _naive(moment: datetime) -> datetime:
     return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
 
 
-def check_rows_inside(frame: pd.DataFrame, table: str, partition_expr: str, window: TimeWindow) -> None:
-    """Rows outside the window would survive the next replacement of their own window as duplicates."""
-    if partition_expr not in frame.columns:
-        raise WarehouseLoadError(f"{table}: partition column {partition_expr!r} is not in the frame")
-    values = pd.to_datetime(frame[partition_expr])
-    start, end = pd.Timestamp(_naive(window.start)), pd.Timestamp(_naive(window.end))
-    outside = frame[(values < start) | (values >= end) | values.isna()]
-    if len(outside):
-        raise WarehouseLoadError(
-            f"{table}: {len(outside)} row(s) have {partition_expr} outside [{start}, {end}), e.g. "
-            f"{outside[partition_expr].iloc[0]!r}; refusing a load that could duplicate rows"
-        )
-
-
 def existing_columns(cur, schema: str, table: str) -> list[str]:
     cur.execute(
         "SELECT column_name FROM information_schema.columns "
@@ -74,19 +59,11 @@ def _copy_postgres(cur, schema: str, table: str, frame: pd.DataFrame) -> None:
     cur.copy_expert(sql.postgres_copy_sql(schema, table, list(frame.columns)), buffer)
 
 
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Parquet that Redshift COPY reads: microsecond timestamps, no pandas index."""
-    buffer = io.BytesIO()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, buffer, coerce_timestamps="us", allow_truncated_timestamps=True)
-    return buffer.getvalue()
-
-
 def _copy_redshift(cur, schema: str, table: str, frame: pd.DataFrame, lake: Lake, iam_role: str | None) -> None:
     if not iam_role:
         raise WarehouseLoadError("Redshift loads need an IAM role for COPY (MEDROBOTICS_REDSHIFT_IAM_ROLE)")
     key = f"{COPY_STAGING_PREFIX}/{schema}.{table}/{uuid.uuid4().hex}.parquet"
-    lake.put(key, parquet_bytes(frame))
+    lake.put(key, to_parquet(frame))
     try:
         try:
             cur.execute(sql.redshift_copy_sql(schema, table, lake.uri(key), iam_role))
@@ -115,7 +92,7 @@ def replace_rows(
         raise WarehouseLoadError(f"{table}: a partitioned load needs both partition_expr and a time window")
     frame = utc_naive(frame)
     if window is not None:
-        check_rows_inside(frame, table, partition_expr, window)
+        check_rows_inside(frame, table, partition_expr, window.start, window.end)
     columns = sql.infer_columns(frame, warehouse.dialect, declared_types)
     params = {"start": _naive(window.start), "end": _naive(window.end)} if window else None
     with warehouse.connection() as conn, conn.cursor() as cur:
