@@ -72,12 +72,27 @@ def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform)
     ) == []
     source_count = query(source_url, "SELECT count(*) FROM surgical_procedures")[0][0]
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures")[0][0] == source_count
-    # the new day's procedures on an upgraded robot carry the robot version that is current now
-    stale = query(
+    # every procedure of the new day carries the robot version valid at its start, and the upgraded robot's
+    # procedures after the upgrade carry the version that is current now
+    misplaced = query(
         warehouse_url,
         f"""
-        SELECT count(*) FROM analytics.fact_procedures f JOIN analytics.dim_robots r ON r.robot_key = f.robot_key
-        WHERE f.start_date_key = {day.strftime('%Y%m%d')} AND NOT r.is_current
+        SELECT count(*) FROM analytics.fact_procedures f
+        JOIN staging.surgical_procedures p ON p.procedure_id = f.procedure_id
+        JOIN analytics.int_robot_versions v ON v.robot_key = f.robot_key
+        WHERE f.start_date_key = {day.strftime('%Y%m%d')}
+          AND NOT (p.start_time >= v.valid_from_ts AND p.start_time < v.valid_to_ts)
         """,
     )
-    assert stale == [(0,)]
+    assert misplaced == [(0,)]
+    upgrade = next(c for c in summary["changes"] if c["table"] == "surgical_robots" and c["column"] == "software_version")
+    after_upgrade = query(
+        warehouse_url,
+        f"""
+        SELECT r.software_version, r.is_current FROM analytics.fact_procedures f
+        JOIN staging.surgical_procedures p ON p.procedure_id = f.procedure_id
+        JOIN analytics.dim_robots r ON r.robot_key = f.robot_key
+        WHERE p.robot_id = '{upgrade["id"]}' AND p.start_time >= '{upgrade["updated_at"]}'
+        """,
+    )
+    assert all(row == (upgrade["new"], True) for row in after_upgrade)
