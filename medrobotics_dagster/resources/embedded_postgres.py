@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 from medrobotics_dagster import settings
 
@@ -12,7 +13,10 @@ _servers: dict[str, object] = {}
 
 def embedded_database_url(db_name: str) -> str:
     """Start (or reuse) the embedded server under `settings.home()` and make sure `db_name` exists."""
-    import pgserver  # imported lazily: only local mode without URLs needs it
+    with warnings.catch_warnings():
+        # platformdirs warns on import when XDG_RUNTIME_DIR is unset (containers, CI); pgserver's fallback is fine.
+        warnings.simplefilter("ignore")
+        import pgserver  # imported lazily: only local mode without URLs needs it
 
     pgdata = settings.home() / "pgdata"
     with _lock:
