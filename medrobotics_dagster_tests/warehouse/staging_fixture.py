@@ -2,8 +2,8 @@
 
 The contract (see sql/models/sources.yml): one table per operational table, same names and columns as
 sql/operational/schema.sql, timestamptz converted to UTC `timestamp`, and procedure_outcomes carries an
-extra `procedure_start_time`. This is the single place the warehouse tests build staging data; it can be
-swapped for the real staging assets later.
+extra `procedure_start_time`. This is the single place the warehouse tests build staging data; the table
+shapes come from the operational DDL through the real extract queries, so they cannot drift from production.
 """
 
 from __future__ import annotations
@@ -13,101 +13,30 @@ from typing import Any, Iterable, Mapping
 import psycopg2
 from psycopg2 import sql
 
-STAGING_SCHEMA = "staging"
+from medrobotics_dagster.defs.staging.operational_extracts import EXTRACTS, STAGING_SCHEMA
+from medrobotics_dagster.io_managers.warehouse_sql import Column, create_schema_sql, create_table_sql
+from medrobotics_dagster.resources.databases import sql_type_of
+from medrobotics_dagster.synthetic.source_schema import schema_path
 
-STAGING_TABLES: dict[str, str] = {
-    "facilities": """
-        facility_id      varchar(50)  not null,
-        facility_name    varchar(200) not null,
-        city             varchar(100),
-        state            varchar(50),
-        country          varchar(50),
-        facility_type    varchar(50),
-        bed_count        integer,
-        created_at       timestamp    not null,
-        updated_at       timestamp    not null
-    """,
-    "surgeons": """
-        surgeon_id          varchar(50)  not null,
-        surgeon_name        varchar(200) not null,
-        specialization      varchar(100),
-        years_experience    integer,
-        certification_level varchar(50),
-        facility_id         varchar(50),
-        created_at          timestamp    not null,
-        updated_at          timestamp    not null
-    """,
-    "surgical_robots": """
-        robot_id               varchar(50)   not null,
-        robot_serial_number    varchar(100)  not null,
-        robot_model            varchar(100)  not null,
-        manufacturer           varchar(100),
-        facility_id            varchar(50),
-        install_date           date,
-        software_version       varchar(50),
-        hardware_revision      varchar(50),
-        status                 varchar(50)   not null,
-        last_maintenance_date  date,
-        total_procedures_count integer       not null,
-        total_operating_hours  numeric(10,2) not null,
-        created_at             timestamp     not null,
-        updated_at             timestamp     not null
-    """,
-    "surgical_procedures": """
-        procedure_id        varchar(100) not null,
-        robot_id            varchar(50)  not null,
-        surgeon_id          varchar(50)  not null,
-        facility_id         varchar(50)  not null,
-        procedure_type      varchar(100) not null,
-        procedure_category  varchar(50)  not null,
-        patient_id          varchar(100),
-        patient_age         smallint,
-        patient_gender      varchar(10),
-        start_time          timestamp    not null,
-        end_time            timestamp,
-        duration_minutes    integer,
-        complexity_score    numeric(3,1),
-        status              varchar(50)  not null,
-        created_at          timestamp    not null,
-        updated_at          timestamp    not null
-    """,
-    "procedure_outcomes": """
-        outcome_id                 varchar(100) not null,
-        procedure_id               varchar(100) not null,
-        success_status             varchar(50)  not null,
-        blood_loss_ml              integer,
-        complication_level         varchar(50),
-        hospital_stay_days         integer,
-        patient_satisfaction_score numeric(3,1),
-        readmission_30day          boolean,
-        created_at                 timestamp    not null,
-        updated_at                 timestamp    not null,
-        procedure_start_time       timestamp
-    """,
-    "robot_maintenance_logs": """
-        maintenance_id         varchar(100)  not null,
-        robot_id               varchar(50)   not null,
-        maintenance_date       date          not null,
-        maintenance_type       varchar(50)   not null,
-        description            text,
-        technician_name        varchar(200),
-        downtime_hours         numeric(6,2),
-        cost_usd               numeric(10,2),
-        software_version_after varchar(50),
-        created_at             timestamp     not null,
-        updated_at             timestamp     not null
-    """,
-}
+STAGING_TABLES = {extract.table: extract for extract in EXTRACTS}
+DDL_SCHEMA = "operational_ddl"
 
 
 def create_staging_tables(cur) -> None:
-    cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(STAGING_SCHEMA)))
-    for table, columns in STAGING_TABLES.items():
-        cur.execute(
-            sql.SQL("create table if not exists {}.{} (" + columns + ")").format(
-                sql.Identifier(STAGING_SCHEMA), sql.Identifier(table)
-            )
-        )
+    """The staging tables exactly as the extracts create them: sql/operational/schema.sql applied to a scratch
+    schema, read back through each extract query, its column types mapped as the extract maps them."""
+    cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(DDL_SCHEMA)))
+    cur.execute(sql.SQL("set local search_path to {}").format(sql.Identifier(DDL_SCHEMA)))
+    cur.execute(schema_path().read_text())
+    columns = {}
+    for table, extract in STAGING_TABLES.items():
+        window = {"start": "2000-01-01", "end": "2000-01-01"} if extract.partition_expr else None
+        cur.execute(extract.query, window)
+        columns[table] = [Column(c.name, sql_type_of(c)) for c in cur.description]
+    cur.execute("set local search_path to default")
+    cur.execute(create_schema_sql(STAGING_SCHEMA))
+    for table, table_columns in columns.items():
+        cur.execute(create_table_sql(STAGING_SCHEMA, table, table_columns, "postgres"))
 
 
 def _insert(cur, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
