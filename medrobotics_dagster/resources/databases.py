@@ -80,7 +80,7 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
         """One transaction: commits when the block ends, rolls back if it raises."""
-        with transaction(self.resolved_url(), settings.WAREHOUSE_URL, self.statement_timeout_s) as conn:
+        with transaction(self.resolved_url(), settings.WAREHOUSE_URL, self.statement_timeout_s, self.dialect) as conn:
             yield conn
 
     def query(self, sql: str, params: tuple | dict | None = None) -> list[tuple]:

@@ -5,23 +5,26 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from typing import Iterator
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params
 
 
-def dbt_connection_env(url: str, dialect: str) -> dict[str, str]:
-    """profiles.yml's variables for a postgresql:// or redshift:// URL (a socket directory counts as host)."""
-    parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    host = parts.hostname or query.get("host", ["localhost"])[0]
+def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
+    """profiles.yml's variables for a URL, from the same parsed parameters the Python connections use."""
+    params = connection_params(url, dialect)
     return {
-        "MEDROBOTICS_DBT_TARGET": dialect,
-        "MEDROBOTICS_DBT_HOST": host,
-        "MEDROBOTICS_DBT_PORT": str(parts.port or (5439 if dialect == "redshift" else 5432)),
-        "MEDROBOTICS_DBT_USER": unquote(parts.username or "postgres"),
-        "MEDROBOTICS_DBT_PASSWORD": unquote(parts.password or ""),
-        "MEDROBOTICS_DBT_DBNAME": parts.path.lstrip("/"),
+        "MEDROBOTICS_DBT_TARGET": params.dialect,
+        "MEDROBOTICS_DBT_HOST": params.host,
+        "MEDROBOTICS_DBT_PORT": str(params.port),
+        "MEDROBOTICS_DBT_USER": params.user,
+        "MEDROBOTICS_DBT_PASSWORD": params.password,
+        "MEDROBOTICS_DBT_DBNAME": params.dbname,
+        "MEDROBOTICS_DBT_SSLMODE": params.sslmode,
+        "MEDROBOTICS_DBT_CONNECT_TIMEOUT": str(params.connect_timeout_s),
+        "MEDROBOTICS_DBT_KEEPALIVES_IDLE": str(params.keepalives_idle_s),
+        "MEDROBOTICS_DBT_KEEPALIVES_INTERVAL": str(params.keepalives_interval_s),
+        "MEDROBOTICS_DBT_KEEPALIVES_COUNT": str(params.keepalives_count),
     }
 
 
