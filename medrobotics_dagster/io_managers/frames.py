@@ -1,47 +1,138 @@
-"""What both IO managers do to a DataFrame: Parquet bytes, and refusing rows outside the partition window."""
+"""What both IO managers do to an asset's value: its columns and their types, Arrow tables with exactly
+those types, Parquet bytes, and refusing rows outside the partition window.
+
+Values may be pandas DataFrames, Arrow tables, or `PartitionedTables` (a lazy stream of one Arrow table per
+partition, so a range run holds one day in memory at a time).
+"""
+
+from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator, Mapping, Sequence, Union
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from medrobotics_dagster.column_types import Column, ColumnType, arrow_schema, from_arrow, parse_sql_type
 
 
 class RowsOutsideWindow(ValueError):
     """Rows that would survive the next replacement of their own partition as duplicates."""
 
 
-def to_parquet(frame: pd.DataFrame) -> bytes:
-    """Parquet bytes without the pandas index, timestamps in microseconds (what Redshift COPY reads)."""
+@dataclass
+class PartitionedTables:
+    """(partition key, Arrow table) pairs produced lazily, in time order; partitions not yielded are empty."""
+
+    parts: Iterator[tuple[str, pa.Table]]
+    columns: Sequence[Column]
+
+
+@dataclass(frozen=True)
+class StagedParquet:
+    """Parquet objects already in the lake (one per partition, written with the table's schema): a load from
+    them needs no second upload (Redshift COPYs them through a manifest)."""
+
+    keys: Sequence[str]
+    columns: Sequence[Column]
+    sizes: Mapping[str, int]  # bytes of each object (Redshift manifests of Parquet need them)
+
+
+AssetValue = Union[pd.DataFrame, pa.Table, PartitionedTables, StagedParquet]
+
+
+def declared_column_types(metadata: Mapping | None) -> dict[str, ColumnType]:
+    """Types an asset declares in its definition metadata `column_types` ({name: SQL type text})."""
+    declared = (metadata or {}).get("column_types") or {}
+    return {name: parse_sql_type(text) if isinstance(text, str) else text for name, text in declared.items()}
+
+
+def _inferred_arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def columns_of(value: pd.DataFrame | pa.Table, declared: Mapping[str, ColumnType] | None = None) -> list[Column]:
+    """The value's columns with warehouse types: declared ones win, then the source's own types that travel
+    with an extract (`frame.attrs['column_types']`), then types inferred from the data."""
+    types: dict[str, ColumnType] = {}
+    if isinstance(value, pd.DataFrame):
+        types.update(declared_column_types(value.attrs))
+    types.update(declared or {})
+    missing = [name for name in value.column_names if name not in types] if isinstance(value, pa.Table) else [
+        str(name) for name in value.columns if name not in types
+    ]
+    if missing:
+        table = value if isinstance(value, pa.Table) else _inferred_arrow(value[missing])
+        for name in missing:
+            types[name] = from_arrow(table.schema.field(name).type)
+    names = value.column_names if isinstance(value, pa.Table) else [str(c) for c in value.columns]
+    return [Column(name, types[name]) for name in names]
+
+
+def to_arrow(value: pd.DataFrame | pa.Table, columns: Sequence[Column]) -> pa.Table:
+    """The value as an Arrow table with exactly the columns' types (timezone-aware times become naive UTC);
+    a value that does not fit (an overflowing integer, too many decimals) raises rather than being coerced."""
+    table = value if isinstance(value, pa.Table) else _inferred_arrow(value)
+    schema = arrow_schema(columns)
+    arrays = []
+    for field in schema:
+        column = table.column(field.name)
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            column = column.cast(pa.timestamp(column.type.unit, tz="UTC")).cast(pa.timestamp(column.type.unit))
+        if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
+            column = column.cast(pa.string())
+        if column.type != field.type and column.null_count == len(column):
+            column = pa.nulls(len(column), field.type)  # all missing: pandas may have guessed any dtype
+        arrays.append(column if column.type == field.type else pc.cast(column, field.type, safe=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def to_parquet(table: pa.Table) -> bytes:
+    """Parquet bytes of an Arrow table, types as they are (call `to_arrow` first), timestamps in microseconds."""
     buffer = io.BytesIO()
-    pq.write_table(
-        pa.Table.from_pandas(frame, preserve_index=False), buffer, coerce_timestamps="us", allow_truncated_timestamps=True
-    )
+    pq.write_table(table, buffer, coerce_timestamps="us", allow_truncated_timestamps=True, compression="snappy")
     return buffer.getvalue()
 
 
-def from_parquet(data: bytes) -> pd.DataFrame:
-    return pq.read_table(io.BytesIO(data)).to_pandas()
+def from_parquet(data: bytes) -> pa.Table:
+    return pq.read_table(io.BytesIO(data))
 
 
-def utc_times(frame: pd.DataFrame, what: str, partition_expr: str) -> pd.Series:
-    """The partition column as UTC timestamps (naive values are UTC already)."""
-    if partition_expr not in frame.columns:
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas()
+
+
+def _naive_utc(moment: datetime) -> pa.TimestampScalar:
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+    return pa.scalar(stamp.to_datetime64(), type=pa.timestamp("us"))
+
+
+def check_rows_inside(table: pa.Table, what: str, partition_expr: str, start: datetime, end: datetime) -> None:
+    """Refuse a table with a row whose partition time is missing or outside [start, end)."""
+    if partition_expr not in table.column_names:
         raise RowsOutsideWindow(f"{what}: partition column {partition_expr!r} is not in the frame")
-    return pd.to_datetime(frame[partition_expr], utc=True, format="ISO8601")
-
-
-def check_rows_inside(frame: pd.DataFrame, what: str, partition_expr: str, start: datetime, end: datetime) -> pd.Series:
-    """Refuse a frame with a row whose partition time is missing or outside [start, end); returns the times."""
-    times = utc_times(frame, what, partition_expr)
-    lower, upper = pd.Timestamp(start), pd.Timestamp(end)
-    lower = lower.tz_localize("UTC") if lower.tzinfo is None else lower
-    upper = upper.tz_localize("UTC") if upper.tzinfo is None else upper
-    outside = times.isna() | (times < lower) | (times >= upper)
-    if outside.any():
+    times = table.column(partition_expr)
+    if not pa.types.is_timestamp(times.type):
+        raise RowsOutsideWindow(f"{what}: partition column {partition_expr!r} is {times.type}, not a timestamp")
+    lower, upper = _naive_utc(start), _naive_utc(end)
+    outside = pc.or_kleene(pc.less(times, lower), pc.greater_equal(times, upper))
+    outside = pc.fill_null(outside, True)
+    count = pc.sum(outside).as_py() or 0
+    if count:
+        example = times.filter(outside)[0].as_py()
         raise RowsOutsideWindow(
-            f"{what}: {int(outside.sum())} row(s) have {partition_expr} outside [{lower.isoformat()}, {upper.isoformat()}), "
-            f"e.g. {frame.loc[outside, partition_expr].iloc[0]!r}; refusing a load that could duplicate rows"
+            f"{what}: {count} row(s) have {partition_expr} outside [{lower.as_py().isoformat()}, "
+            f"{upper.as_py().isoformat()}), e.g. {example!r}; refusing a load that could duplicate rows"
         )
-    return times
+
+
+def rows_in_window(table: pa.Table, partition_expr: str, start: datetime, end: datetime) -> pa.Table:
+    """The rows whose partition time lies in [start, end)."""
+    times = table.column(partition_expr)
+    mask = pc.and_(pc.greater_equal(times, _naive_utc(start)), pc.less(times, _naive_utc(end)))
+    return table.filter(pc.fill_null(mask, False))

@@ -1,22 +1,40 @@
-"""Pandas DataFrames as Parquet in the lake: one object per daily partition under `staging/`."""
+"""Asset values as Parquet in the lake: one object per daily partition under `staging/`, typed by the table schema."""
+
+from __future__ import annotations
 
 from typing import Sequence
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field
 
-from medrobotics_dagster.io_managers.frames import check_rows_inside, from_parquet, to_parquet
+from medrobotics_dagster.column_types import arrow_schema
+from medrobotics_dagster.io_managers.frames import (
+    PartitionedTables,
+    StagedParquet,
+    check_rows_inside,
+    columns_of,
+    declared_column_types,
+    from_parquet,
+    rows_in_window,
+    to_arrow,
+    to_pandas,
+    to_parquet,
+)
 from medrobotics_dagster.resources.lake import Lake, LakeObjectNotFound
 
 PART_NAME = "part-0.parquet"
+MAX_LISTED_URIS = 31  # a longer range names its folder instead of every object
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
-    """Stores DataFrames as `<prefix>/<asset key>/dt=<day>/part-0.parquet` (partitioned) or `<prefix>/<asset key>.parquet`.
+    """Stores pandas or Arrow values as `<prefix>/<asset key>/dt=<day>/part-0.parquet` (partitioned) or
+    `<prefix>/<asset key>.parquet`, with the column types the asset declares (`column_types` metadata).
 
-    A partition range arrives as one DataFrame and is split by the UTC time in the column named by
-    the asset's `partition_expr` metadata; every partition of the range gets an object, empty or not.
+    A partition range arrives as one table, split by the UTC time in the column named by `partition_expr`,
+    or as `PartitionedTables`, written one partition at a time; every partition of the range gets an object,
+    empty or not. Inputs load as pandas, or as Arrow (`pa.Table`) or `StagedParquet` by annotation.
     """
 
     lake: Lake
@@ -33,35 +51,76 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         """The lake key of an unpartitioned asset's object."""
         return f"{self._asset_path(asset_key)}.parquet"
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        if not isinstance(obj, pd.DataFrame):
-            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}")
-        if context.has_asset_partitions:
-            parts = self._split(context, obj)
-            objects = {self.partition_key(context.asset_key, key): frame for key, frame in parts.items()}
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        name = context.asset_key.to_user_string()
+        declared = declared_column_types(context.definition_metadata)
+        if isinstance(obj, PartitionedTables):
+            rows = self._write_stream(context, obj)
+        elif isinstance(obj, (pd.DataFrame, pa.Table)):
+            table = to_arrow(obj, columns_of(obj, declared))
+            if context.has_asset_partitions:
+                rows = {key: part for key, part in self._split(context, table).items()}
+                payloads = {self.partition_key(context.asset_key, k): to_parquet(t) for k, t in rows.items()}
+            else:
+                payloads = {self.unpartitioned_key(context.asset_key): to_parquet(table)}
+                rows = {None: table}
+            for key, data in payloads.items():  # all serialized before any is written
+                self.lake.put(key, data)
         else:
-            objects = {self.unpartitioned_key(context.asset_key): obj}
-        payloads = {key: to_parquet(frame) for key, frame in objects.items()}  # serialize all before writing any
-        for key, data in payloads.items():
-            self.lake.put(key, data)
-        metadata: dict[str, object] = {
-            "dagster/row_count": len(obj),
-            "lake_uris": dg.MetadataValue.json([self.lake.uri(key) for key in payloads]),
-        }
+            raise TypeError(f"{name}: expected a pandas DataFrame, an Arrow table or PartitionedTables, got {type(obj).__name__}")
+        counts = {key: len(table) if isinstance(table, pa.Table) else table for key, table in rows.items()}
+        metadata: dict[str, object] = {"dagster/row_count": sum(counts.values())}
+        keys = [self.partition_key(context.asset_key, k) for k in counts] if context.has_asset_partitions else [
+            self.unpartitioned_key(context.asset_key)
+        ]
+        if len(keys) <= MAX_LISTED_URIS:
+            metadata["lake_uris"] = dg.MetadataValue.json([self.lake.uri(key) for key in keys])
+        else:
+            metadata["lake_prefix"] = self.lake.uri(self._asset_path(context.asset_key))
         if context.has_asset_partitions:
-            metadata["partition_count"] = len(parts)
-            if len(parts) > 1:
-                metadata["rows_per_partition"] = dg.MetadataValue.json({key: len(f) for key, f in parts.items()})
+            metadata["partition_count"] = len(counts)
+            if len(counts) > 1:
+                metadata["rows_per_partition"] = dg.MetadataValue.json(counts)
         context.add_output_metadata(metadata)
 
-    def _split(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        """One frame per partition key of the output, by the time window each row's partition_expr falls in."""
+    def _ordered_keys(self, context) -> list[str]:
         keys = list(context.asset_partition_keys)
+        partitions_def = context.asset_partitions_def
+        if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+            keys.sort(key=lambda k: partitions_def.time_window_for_partition_key(k).start)
+        return keys
+
+    def _write_stream(self, context: dg.OutputContext, stream: PartitionedTables) -> dict[str, int]:
+        """Write each partition as it arrives (memory: one partition), then empty objects for the rest."""
+        name = context.asset_key.to_user_string()
+        partitions_def = context.asset_partitions_def
+        partition_expr = context.definition_metadata.get("partition_expr")
+        wanted = self._ordered_keys(context)
+        counts: dict[str, int] = {}
+        for key, table in stream.parts:
+            if key not in wanted:
+                raise dg.DagsterInvariantViolationError(f"{name}: partition {key} is not part of this run")
+            table = to_arrow(table, stream.columns)
+            if partition_expr:
+                window = partitions_def.time_window_for_partition_key(key)
+                check_rows_inside(table, f"{name} partition {key}", partition_expr, window.start, window.end)
+            self.lake.put(self.partition_key(context.asset_key, key), to_parquet(table))
+            counts[key] = len(table)
+        empty = to_parquet(arrow_schema(stream.columns).empty_table())
+        for key in wanted:
+            if key not in counts:
+                self.lake.put(self.partition_key(context.asset_key, key), empty)
+                counts[key] = 0
+        return {key: counts[key] for key in wanted}
+
+    def _split(self, context: dg.OutputContext, table: pa.Table) -> dict[str, pa.Table]:
+        """One table per partition key of the output, by the time window each row's partition_expr falls in."""
+        keys = self._ordered_keys(context)
         partition_expr = context.definition_metadata.get("partition_expr")
         name = context.asset_key.to_user_string()
         if partition_expr is None:
             if len(keys) == 1:
-                return {keys[0]: obj}
+                return {keys[0]: table}
             raise dg.DagsterInvariantViolationError(
                 f"{name}: a run over {len(keys)} partitions needs metadata={{'partition_expr': '<time column>'}} "
                 "on the asset to split its rows by partition"
@@ -70,30 +129,35 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
             raise dg.DagsterInvariantViolationError(f"{name}: partition_expr needs time-window partitions")
         overall = context.asset_partitions_time_window
-        times = check_rows_inside(obj, name, partition_expr, overall.start, overall.end)
+        check_rows_inside(table, name, partition_expr, overall.start, overall.end)
         parts = {}
-        for key in sorted(keys, key=lambda k: partitions_def.time_window_for_partition_key(k).start):
+        for key in keys:
             window = partitions_def.time_window_for_partition_key(key)
-            inside = (times >= pd.Timestamp(window.start)) & (times < pd.Timestamp(window.end))
-            parts[key] = obj[inside].reset_index(drop=True)
+            parts[key] = rows_in_window(table, partition_expr, window.start, window.end)
         return parts
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+    def load_input(self, context: dg.InputContext):
         asset_key = context.asset_key
-        if not context.has_asset_partitions:
-            return self._read(self.unpartitioned_key(asset_key), asset_key.to_user_string())
-        keys: Sequence[str] = context.asset_partition_keys
-        partitions_def = context.asset_partitions_def
-        if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
-            keys = sorted(keys, key=lambda k: partitions_def.time_window_for_partition_key(k).start)
         name = asset_key.to_user_string()
-        frames = [self._read(self.partition_key(asset_key, key), f"{name} partition {key}") for key in keys]
-        if len(frames) == 1:
-            return frames[0]
-        non_empty = [frame for frame in frames if len(frame)] or frames[:1]
-        return pd.concat(non_empty, ignore_index=True)
+        wanted = context.dagster_type.typing_type if context.dagster_type else None
+        if not context.has_asset_partitions:
+            keys = [self.unpartitioned_key(asset_key)]
+        else:
+            keys = [self.partition_key(asset_key, key) for key in self._ordered_keys(context)]
+        if wanted is StagedParquet:
+            present = {obj.key: obj.size for obj in self.lake.list(self._asset_path(asset_key))}
+            missing = [key for key in keys if key not in present]
+            if missing:
+                raise LakeObjectNotFound(f"{name} has not been materialized: no lake object {self.lake.uri(missing[0])}")
+            declared = declared_column_types(context.upstream_output.definition_metadata)
+            first = from_parquet(self.lake.get(keys[0])).schema.empty_table()
+            return StagedParquet(keys=keys, columns=columns_of(first, declared), sizes={k: present[k] for k in keys})
+        labels = self._ordered_keys(context) if context.has_asset_partitions else [None]
+        tables = [self._read(key, f"{name} partition {label}" if label else name) for key, label in zip(keys, labels)]
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        return table if wanted is pa.Table else to_pandas(table)
 
-    def _read(self, key: str, what: str) -> pd.DataFrame:
+    def _read(self, key: str, what: str) -> pa.Table:
         try:
             return from_parquet(self.lake.get(key))
         except LakeObjectNotFound:

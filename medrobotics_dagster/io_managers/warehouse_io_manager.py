@@ -1,11 +1,12 @@
-"""The warehouse IO manager: DataFrames in and out of warehouse tables, one partition replaced at a time."""
+"""The warehouse IO manager: asset values in and out of warehouse tables, one partition window replaced at a time."""
 
 from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
 
-from medrobotics_dagster.io_managers.warehouse_table_writer import TimeWindow, read_rows, replace_rows
+from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
+from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, read_rows, replace_rows
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 
@@ -18,43 +19,43 @@ def _window(context) -> TimeWindow | None:
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
-    """Writes an asset's DataFrame to `<schema>.<asset name>`; partitioned assets name their time column
-    in definition metadata `partition_expr`, and only that window is replaced (delete + load in one transaction).
-    Redshift: the frame is staged to the lake as Parquet and loaded with COPY; PostgreSQL: COPY FROM STDIN."""
+    """Writes an asset's value (pandas, Arrow, or `StagedParquet` already in the lake) to `<schema>.<asset name>`.
+
+    Partitioned assets name their UTC time column in definition metadata `partition_expr`, and only that
+    window is replaced (delete + load in one transaction). Column types come from `column_types` metadata,
+    else from the source's own types, else from the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`.
+    """
 
     warehouse: Warehouse
     lake: Lake
     schema_name: str = "staging"
 
-    def _target(self, context) -> tuple[str, str | None]:
-        table = context.asset_key.path[-1]
-        partition_expr = context.definition_metadata.get("partition_expr")
-        if context.has_asset_partitions and not partition_expr:
+    def _target(self, context: dg.OutputContext, value) -> TableTarget:
+        metadata = context.definition_metadata or {}
+        partition_expr = metadata.get("partition_expr")
+        window = _window(context)
+        if window and not partition_expr:
             raise dg.DagsterInvariantViolationError(
                 f"{context.asset_key.to_user_string()} is partitioned but declares no 'partition_expr' metadata"
             )
-        return table, partition_expr
-
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        table, partition_expr = self._target(context)
-        window = _window(context)
-        rows = replace_rows(
-            self.warehouse,
-            self.lake,
-            self.schema_name,
-            table,
-            obj,
-            partition_expr if window else None,
-            window,
-            context.definition_metadata.get("column_types"),
+        declared = declared_column_types(metadata)
+        columns = value.columns if isinstance(value, StagedParquet) else columns_of(value, declared)
+        return TableTarget(
+            schema=self.schema_name,
+            table=context.asset_key.path[-1],
+            columns=columns,
+            partition_expr=partition_expr if window else None,
+            window=window,
+            distkey=metadata.get("redshift_distkey"),
+            sortkey=tuple(metadata.get("redshift_sortkey") or ()),
         )
-        metadata = {
-            "table": f"{self.schema_name}.{table}",
-            "dagster/row_count": rows,
-            "dialect": self.warehouse.dialect,
-        }
-        if window:
-            metadata["partition_window"] = f"[{window.start.isoformat()}, {window.end.isoformat()})"
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        target = self._target(context, obj)
+        rows = replace_rows(self.warehouse, self.lake, target, obj)
+        metadata = {"table": target.name, "dagster/row_count": rows, "dialect": self.warehouse.dialect}
+        if target.window:
+            metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"
         context.add_output_metadata(metadata)
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Literal, Mapping, Sequence
+from typing import Sequence
 
-import pandas as pd
-
-Dialect = Literal["postgres", "redshift"]
-
-# Redshift has no TEXT of unbounded length: VARCHAR(65535) is its widest string.
-STRING_TYPE = {"postgres": "TEXT", "redshift": "VARCHAR(65535)"}
+from medrobotics_dagster.column_types import Column, Dialect
 
 
 def quote_ident(name: str) -> str:
@@ -32,57 +25,29 @@ def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    sql_type: str
-
-
-def _decimal_type(values: pd.Series) -> str:
-    scale = 0
-    for value in values.dropna():
-        exponent = Decimal(value).as_tuple().exponent
-        if isinstance(exponent, int):
-            scale = max(scale, -exponent)
-    return f"NUMERIC(38,{min(scale, 37)})" if scale else "NUMERIC(38,0)"
-
-
-def infer_columns(frame: pd.DataFrame, dialect: Dialect, declared: Mapping[str, str] | None = None) -> list[Column]:
-    """SQL column types for a frame: declared ones win, the rest follow the pandas dtypes."""
-    declared = dict(declared or {})
-    declared.update(frame.attrs.get("column_types", {}))
-    columns = []
-    for name in frame.columns:
-        if name in declared:
-            columns.append(Column(name, declared[name]))
-            continue
-        series = frame[name]
-        kind = pd.api.types.infer_dtype(series, skipna=True)
-        if pd.api.types.is_bool_dtype(series.dtype) or kind == "boolean":
-            sql_type = "BOOLEAN"
-        elif pd.api.types.is_integer_dtype(series.dtype) or kind == "integer":
-            sql_type = "BIGINT"
-        elif pd.api.types.is_float_dtype(series.dtype) or kind == "floating":
-            sql_type = "DOUBLE PRECISION"
-        elif pd.api.types.is_datetime64_any_dtype(series.dtype) or kind == "datetime":
-            sql_type = "TIMESTAMP"
-        elif kind == "date":
-            sql_type = "DATE"
-        elif kind == "decimal":
-            sql_type = _decimal_type(series)
-        else:
-            sql_type = STRING_TYPE[dialect]
-        columns.append(Column(name, sql_type))
-    return columns
-
-
 def create_schema_sql(schema: str) -> str:
     return f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}"
 
 
-def create_table_sql(schema: str, table: str, columns: Sequence[Column], dialect: Dialect) -> str:
-    body = ",\n    ".join(f"{quote_ident(c.name)} {c.sql_type}" for c in columns)
-    return f"CREATE TABLE IF NOT EXISTS {qualified(schema, table)} (\n    {body}\n)"
+def create_table_sql(
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+    dialect: Dialect,
+    distkey: str | None = None,
+    sortkey: Sequence[str] = (),
+) -> str:
+    """CREATE TABLE IF NOT EXISTS; on Redshift with the table's distribution and sort keys."""
+    body = ",\n    ".join(
+        f"{quote_ident(c.name)} {c.type.sql(dialect)}{'' if c.nullable else ' NOT NULL'}" for c in columns
+    )
+    layout = ""
+    if dialect == "redshift":
+        if distkey:
+            layout += f"\nDISTSTYLE KEY DISTKEY ({quote_ident(distkey)})"
+        if sortkey:
+            layout += f"\nSORTKEY ({', '.join(quote_ident(c) for c in sortkey)})"
+    return f"CREATE TABLE IF NOT EXISTS {qualified(schema, table)} (\n    {body}\n){layout}"
 
 
 def drop_table_sql(schema: str, table: str) -> str:
@@ -105,18 +70,26 @@ def select_window_sql(schema: str, table: str, partition_expr: str | None) -> st
 
 
 def postgres_copy_sql(schema: str, table: str, columns: Sequence[str]) -> str:
+    """COPY of CSV as Arrow writes it: strings quoted, NULL an unquoted empty field."""
     names = ", ".join(quote_ident(c) for c in columns)
-    return f"COPY {qualified(schema, table)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    return f"COPY {qualified(schema, table)} ({names}) FROM STDIN WITH (FORMAT csv)"
 
 
-def redshift_copy_sql(schema: str, table: str, s3_uri: str, iam_role: str) -> str:
-    """COPY of staged Parquet. Columnar COPY takes no column list: the file's columns match the table's by position."""
+def redshift_copy_sql(schema: str, table: str, s3_uri: str, iam_role: str, manifest: bool = False) -> str:
+    """COPY of staged Parquet (one object, or a manifest of many). Columnar COPY takes no column list: the
+    files' columns match the table's by position and type (see column_types.REDSHIFT_PARQUET_TYPES)."""
     return (
         f"COPY {qualified(schema, table)}\n"
         f"FROM {quote_literal(s3_uri)}\n"
         f"IAM_ROLE {quote_literal(iam_role)}\n"
-        f"FORMAT AS PARQUET"
+        f"FORMAT AS PARQUET" + ("\nMANIFEST" if manifest else "")
     )
+
+
+def redshift_lock_sql(schema: str, table: str) -> str:
+    """Serialize concurrent loads of one table: parallel delete+COPY transactions on Redshift otherwise abort
+    with a serializable isolation violation (error 1023)."""
+    return f"LOCK {qualified(schema, table)}"
 
 
 REDSHIFT_LOAD_ERRORS_SQL = (

@@ -1,20 +1,32 @@
-"""Replace exactly one time window (or the whole) of a warehouse table with a DataFrame, in one transaction."""
+"""Replace exactly one time window (or the whole) of a warehouse table with new rows, in one transaction.
+
+PostgreSQL: Arrow batches written as CSV straight into `COPY FROM STDIN` (the server parses while the next
+batch is produced). Redshift: Parquet with the table's exact schema in the lake, then `COPY … FORMAT AS
+PARQUET`; Parquet that is already in the lake (`StagedParquet`) is loaded through a manifest, not uploaded again.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
+import psycopg2.errors
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
+from medrobotics_dagster.column_types import Column
 from medrobotics_dagster.io_managers import warehouse_sql as sql
-from medrobotics_dagster.io_managers.frames import check_rows_inside, to_parquet
+from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, from_parquet, to_arrow, to_parquet
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 
 COPY_STAGING_PREFIX = "staging/_warehouse_copy"
+CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
 
 
 class WarehouseLoadError(Exception):
@@ -27,20 +39,31 @@ class TimeWindow:
     end: datetime  # exclusive
 
 
-def utc_naive(frame: pd.DataFrame) -> pd.DataFrame:
-    """Timezone-aware columns to naive UTC: the warehouse stores TIMESTAMP in UTC."""
-    frame = frame.copy()
-    for name in frame.columns:
-        dtype = frame[name].dtype
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].dt.tz_convert("UTC").dt.tz_localize(None)
-    return frame
+@dataclass(frozen=True)
+class TableTarget:
+    """Where rows go: the table, its columns, and the window a load replaces (None: the whole table)."""
+
+    schema: str
+    table: str
+    columns: Sequence[Column]
+    partition_expr: str | None = None
+    window: TimeWindow | None = None
+    distkey: str | None = None
+    sortkey: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
 
 
 def _naive(moment: datetime) -> datetime:
     """A window bound as naive UTC, comparable with the warehouse's TIMESTAMP columns."""
     stamp = pd.Timestamp(moment)
     return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
+
+
+def _window_params(window: TimeWindow | None) -> dict | None:
+    return {"start": _naive(window.start), "end": _naive(window.end)} if window else None
 
 
 def existing_columns(cur, schema: str, table: str) -> list[str]:
@@ -52,75 +75,155 @@ def existing_columns(cur, schema: str, table: str) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
-def _copy_postgres(cur, schema: str, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-    buffer.seek(0)
-    cur.copy_expert(sql.postgres_copy_sql(schema, table, list(frame.columns)), buffer)
+def _prepare_table(cur, target: TableTarget, dialect: str) -> None:
+    """Create the schema and table if missing; an unpartitioned table of another shape is replaced."""
+    cur.execute(sql.create_schema_sql(target.schema))
+    current = existing_columns(cur, target.schema, target.table)
+    wanted = [c.name for c in target.columns]
+    if current and current != wanted:
+        if target.window is not None:
+            raise WarehouseLoadError(
+                f"{target.name} has columns {current} but the load has {wanted}; "
+                "a partitioned table cannot change shape one partition at a time"
+            )
+        cur.execute(sql.drop_table_sql(target.schema, target.table))  # unpartitioned: the new shape replaces the old
+        current = []
+    if not current:
+        cur.execute(sql.create_table_sql(target.schema, target.table, target.columns, dialect, target.distkey, target.sortkey))
 
 
-def _copy_redshift(cur, schema: str, table: str, frame: pd.DataFrame, lake: Lake, iam_role: str | None) -> None:
-    if not iam_role:
-        raise WarehouseLoadError("Redshift loads need an IAM role for COPY (MEDROBOTICS_REDSHIFT_IAM_ROLE)")
-    key = f"{COPY_STAGING_PREFIX}/{schema}.{table}/{uuid.uuid4().hex}.parquet"
-    lake.put(key, to_parquet(frame))
-    try:
+def ensure_table(warehouse: Warehouse, target: TableTarget) -> None:
+    """Create a partitioned table in its own transaction before any load: parallel first loads of different
+    partitions would otherwise race to create it (dagster#18733)."""
+    for attempt in range(3):
         try:
-            cur.execute(sql.redshift_copy_sql(schema, table, lake.uri(key), iam_role))
-        except Exception as exc:
-            # The rejected rows live in stl_load_errors for this session's last COPY: ask on the same connection.
-            cur.connection.rollback()
-            cur.execute(sql.REDSHIFT_LOAD_ERRORS_SQL)
-            rejected = [dict(zip([c.name for c in cur.description], row)) for row in cur.fetchall()]
-            raise WarehouseLoadError(f"COPY into {schema}.{table} failed: {exc}; rejected rows: {rejected}") from exc
+            with warehouse.connection() as conn, conn.cursor() as cur:
+                _prepare_table(cur, target, warehouse.dialect)
+            return
+        except (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateTable, psycopg2.errors.DuplicateSchema):
+            if attempt == 2:
+                raise
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks, for `COPY FROM STDIN` without holding all chunks."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            size = len(self._buffer)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+def _csv_chunks(tables: Iterable[pa.Table], counter: list[int]) -> Iterator[bytes]:
+    for table in tables:
+        if len(table):
+            buffer = io.BytesIO()
+            pa_csv.write_csv(table, buffer, CSV_OPTIONS)
+            counter[0] += len(table)
+            yield buffer.getvalue()
+
+
+def _copy_postgres(cur, target: TableTarget, tables: Iterable[pa.Table]) -> int:
+    counter = [0]
+    reader = _ChunkReader(_csv_chunks(tables, counter))
+    cur.copy_expert(sql.postgres_copy_sql(target.schema, target.table, [c.name for c in target.columns]), reader, size=1 << 20)
+    return counter[0]
+
+
+def _copy_redshift(cur, target: TableTarget, uri: str, iam_role: str, manifest: bool) -> int:
+    from medrobotics_dagster.io_managers.redshift_load_errors import copy_failure_message, describe_copy_failure
+
+    cur.execute("SELECT pg_backend_pid(), getdate()")
+    session_pid, started_at = cur.fetchone()
+    try:
+        cur.execute(sql.redshift_copy_sql(target.schema, target.table, uri, iam_role, manifest=manifest))
+    except psycopg2.Error as exc:
+        conn = cur.connection
+        conn.rollback()
+        details = describe_copy_failure(conn, session_pid, started_at)
+        raise WarehouseLoadError(copy_failure_message(f"COPY into {target.name}", exc, details)) from exc
+    cur.execute("SELECT pg_last_copy_count()")
+    return int(cur.fetchone()[0])
+
+
+def _manifest(lake: Lake, staged: StagedParquet) -> bytes:
+    """A Redshift COPY manifest of the staged objects (Parquet entries must state their content_length)."""
+    entries = [
+        {"url": lake.uri(key), "mandatory": True, "meta": {"content_length": staged.sizes[key]}}
+        for key in staged.keys
+        if staged.sizes.get(key)
+    ]
+    return json.dumps({"entries": entries}).encode()
+
+
+def _staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> Iterator[pa.Table]:
+    for key in staged.keys:
+        table = to_arrow(from_parquet(lake.get(key)), target.columns)
+        if target.window is not None:
+            check_rows_inside(table, f"{target.name} from {key}", target.partition_expr, target.window.start, target.window.end)
+        yield table
+
+
+def replace_rows(warehouse: Warehouse, lake: Lake | None, target: TableTarget, value) -> int:
+    """Delete the window's rows (all rows when unpartitioned) and load `value` (a DataFrame, an Arrow table or
+    `StagedParquet`), atomically; returns rows loaded."""
+    if (target.partition_expr is None) != (target.window is None):
+        raise WarehouseLoadError(f"{target.name}: a partitioned load needs both partition_expr and a time window")
+    staged = value if isinstance(value, StagedParquet) else None
+    table = None if staged else to_arrow(value, target.columns)
+    if table is not None and target.window is not None:
+        check_rows_inside(table, target.name, target.partition_expr, target.window.start, target.window.end)
+    redshift = warehouse.dialect == "redshift"
+    if redshift and not warehouse.iam_role:
+        raise WarehouseLoadError("Redshift loads need an IAM role for COPY (MEDROBOTICS_REDSHIFT_IAM_ROLE)")
+    if target.window is not None:
+        ensure_table(warehouse, target)
+    staged_key = None
+    if redshift:  # write what COPY reads before the transaction opens: no locks held during the upload
+        staged_key = f"{COPY_STAGING_PREFIX}/{target.schema}.{target.table}/{uuid.uuid4().hex}"
+        if staged:
+            staged_key += ".manifest"
+            lake.put(staged_key, _manifest(lake, staged))
+        elif len(table):
+            staged_key += ".parquet"
+            lake.put(staged_key, to_parquet(table))
+        else:
+            staged_key = None
+    try:
+        with warehouse.connection() as conn, conn.cursor() as cur:
+            if redshift and target.window is not None:
+                cur.execute(sql.redshift_lock_sql(target.schema, target.table))
+            _prepare_table(cur, target, warehouse.dialect)
+            cur.execute(sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
+            if redshift:
+                if staged_key is None:
+                    return 0
+                return _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
+            tables = _staged_tables(lake, target, staged) if staged else [table]
+            return _copy_postgres(cur, target, tables)
     finally:
-        lake.delete(key)
-
-
-def replace_rows(
-    warehouse: Warehouse,
-    lake: Lake | None,
-    schema: str,
-    table: str,
-    frame: pd.DataFrame,
-    partition_expr: str | None = None,
-    window: TimeWindow | None = None,
-    declared_types: dict[str, str] | None = None,
-) -> int:
-    """Delete the window's rows (all rows when unpartitioned) and load `frame`, atomically; returns rows loaded."""
-    if (partition_expr is None) != (window is None):
-        raise WarehouseLoadError(f"{table}: a partitioned load needs both partition_expr and a time window")
-    frame = utc_naive(frame)
-    if window is not None:
-        check_rows_inside(frame, table, partition_expr, window.start, window.end)
-    columns = sql.infer_columns(frame, warehouse.dialect, declared_types)
-    params = {"start": _naive(window.start), "end": _naive(window.end)} if window else None
-    with warehouse.connection() as conn, conn.cursor() as cur:
-        cur.execute(sql.create_schema_sql(schema))
-        current = existing_columns(cur, schema, table)
-        if current and current != list(frame.columns):
-            if window is not None:
-                raise WarehouseLoadError(
-                    f"{schema}.{table} has columns {current} but the frame has {list(frame.columns)}; "
-                    "a partitioned table cannot change shape one partition at a time"
-                )
-            cur.execute(sql.drop_table_sql(schema, table))  # unpartitioned: the new shape replaces the old
-        cur.execute(sql.create_table_sql(schema, table, columns, warehouse.dialect))
-        cur.execute(sql.delete_window_sql(schema, table, partition_expr), params)
-        if len(frame):
-            if warehouse.dialect == "redshift":
-                _copy_redshift(cur, schema, table, frame, lake, warehouse.iam_role)
-            else:
-                _copy_postgres(cur, schema, table, frame)
-    return len(frame)
+        if staged_key is not None:
+            lake.delete(staged_key)
 
 
 def read_rows(
     warehouse: Warehouse, schema: str, table: str, partition_expr: str | None = None, window: TimeWindow | None = None
 ) -> pd.DataFrame:
     """The table's rows, or those of one time window."""
-    params = {"start": _naive(window.start), "end": _naive(window.end)} if window else None
     with warehouse.connection() as conn, conn.cursor() as cur:
-        cur.execute(sql.select_window_sql(schema, table, partition_expr if window else None), params)
+        cur.execute(sql.select_window_sql(schema, table, partition_expr if window else None), _window_params(window))
         names = [c.name for c in cur.description]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names)

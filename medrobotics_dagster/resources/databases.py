@@ -11,26 +11,8 @@ import psycopg2.extensions
 from pydantic import Field
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.column_types import from_source_column
 from medrobotics_dagster.resources.postgres_connection import transaction
-
-
-# PostgreSQL type OIDs -> types both PostgreSQL and Redshift accept.
-_SQL_TYPES = {
-    16: "BOOLEAN", 20: "BIGINT", 21: "SMALLINT", 23: "INTEGER", 700: "REAL", 701: "DOUBLE PRECISION",
-    1082: "DATE", 1114: "TIMESTAMP", 1184: "TIMESTAMP", 25: "VARCHAR(65535)",
-}
-
-
-def sql_type_of(column) -> str:
-    """The warehouse type for a psycopg2 result column (timestamptz lands as UTC TIMESTAMP)."""
-    if column.type_code == 1700:
-        if column.precision and column.precision > 0:
-            return f"NUMERIC({column.precision},{column.scale or 0})"
-        return "NUMERIC(38,10)"
-    if column.type_code == 1043:
-        size = column.internal_size
-        return f"VARCHAR({size})" if size and 0 < size <= 65535 else "VARCHAR(65535)"
-    return _SQL_TYPES.get(column.type_code, "VARCHAR(65535)")
 
 
 class SourceDatabase(dg.ConfigurableResource):
@@ -50,14 +32,12 @@ class SourceDatabase(dg.ConfigurableResource):
             yield conn
 
     def read_frame(self, sql: str, params: tuple | dict | None = None) -> pd.DataFrame:
-        """Run a query and return its rows with nullable pandas dtypes (Int64, boolean, string)."""
+        """Run a query and return its rows; each column's source type travels in `frame.attrs['column_types']`."""
         with self.connection() as conn, conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
             cur.execute(sql, params)
             frame = pd.DataFrame.from_records(cur.fetchall(), columns=[c.name for c in cur.description])
-            column_types = {c.name: sql_type_of(c) for c in cur.description}
-        if len(frame):
-            frame = frame.convert_dtypes(convert_floating=False)
+            column_types = {c.name: from_source_column(c) for c in cur.description}
         # The source's own types travel with the frame, so even an empty extract creates the right columns.
         frame.attrs["column_types"] = column_types
         return frame

@@ -8,11 +8,15 @@ import pandas as pd
 import pytest
 
 from medrobotics_dagster.io_managers import LakeParquetIOManager
-from medrobotics_dagster.io_managers.lake_parquet_io_manager import from_parquet
+from medrobotics_dagster.io_managers.frames import from_parquet as arrow_from_parquet
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.lake import Lake
 
 RANGE_TAGS = {"dagster/asset_partition_range_start": "2024-01-01", "dagster/asset_partition_range_end": "2024-01-03"}
+def from_parquet(data: bytes) -> pd.DataFrame:
+    return arrow_from_parquet(data).to_pandas()
+
+
 ROWS = pd.DataFrame(
     {
         "sample_timestamp": pd.to_datetime(
@@ -21,6 +25,8 @@ ROWS = pd.DataFrame(
         "force_feedback": [1.0, 2.0, 3.0],
     }
 )
+# What the lake stores: the warehouse convention, naive UTC timestamps.
+STORED = ROWS.assign(sample_timestamp=ROWS.sample_timestamp.dt.tz_localize(None))
 
 
 def _rows_for(window: dg.TimeWindow) -> pd.DataFrame:
@@ -77,7 +83,7 @@ def test_single_partition_round_trip(lake):
     key = "staging/telemetry/samples/dt=2024-01-01/part-0.parquet"
     assert _objects(lake) == [key]
     stored = from_parquet(lake.get(key))
-    pd.testing.assert_frame_equal(stored, ROWS.iloc[:2].reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(stored, STORED.iloc[:2].reset_index(drop=True), check_dtype=False)
     metadata = _output_metadata(result, "samples")
     assert metadata["dagster/row_count"].value == 2
     assert metadata["partition_count"].value == 1
@@ -113,7 +119,7 @@ def test_downstream_loads_a_single_partition_and_a_range(lake):
 
     dg.materialize([samples, range_reader], selection=[range_reader], resources=_resources(lake), tags=RANGE_TAGS)
     assert loaded["keys"] == ["2024-01-01", "2024-01-02", "2024-01-03"]
-    pd.testing.assert_frame_equal(loaded["frame"], ROWS, check_dtype=False)  # concatenated in partition order
+    pd.testing.assert_frame_equal(loaded["frame"], STORED, check_dtype=False)  # concatenated in partition order
 
 
 def test_range_run_without_partition_expr_is_refused(lake):
@@ -143,7 +149,7 @@ def test_rematerializing_a_partition_is_idempotent(lake):
     dg.materialize([samples], resources=_resources(lake), partition_key="2024-01-01")
     assert len(_objects(lake)) == 3
     stored = from_parquet(lake.get("staging/telemetry/samples/dt=2024-01-01/part-0.parquet"))
-    pd.testing.assert_frame_equal(stored, ROWS.iloc[:2].reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(stored, STORED.iloc[:2].reset_index(drop=True), check_dtype=False)
 
 
 def test_rows_outside_the_partition_are_refused(lake):

@@ -7,7 +7,8 @@ import psycopg2
 import pytest
 
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
-from medrobotics_dagster.io_managers.warehouse_table_writer import TimeWindow, WarehouseLoadError, replace_rows
+from medrobotics_dagster.io_managers.frames import columns_of
+from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, WarehouseLoadError, replace_rows
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
@@ -22,6 +23,11 @@ def readings(day: str, count: int, value: float = 1.0) -> pd.DataFrame:
             "value": [value + i for i in range(count)],
         }
     )
+
+
+def load(warehouse, lake, table, frame, partition_expr=None, window=None) -> int:
+    """replace_rows into staging.<table> with the frame's own column types."""
+    return replace_rows(warehouse, lake, TableTarget("staging", table, columns_of(frame), partition_expr, window), frame)
 
 
 @pytest.fixture
@@ -100,19 +106,18 @@ def test_rows_outside_the_partition_window_are_refused(io_manager, warehouse_url
 def test_a_load_failing_after_the_delete_leaves_the_previous_rows(warehouse_url):
     warehouse = Warehouse(url=warehouse_url)
     window = TimeWindow(pd.Timestamp("2024-01-15", tz="UTC"), pd.Timestamp("2024-01-16", tz="UTC"))
-    replace_rows(warehouse, None, "staging", "readings", readings("2024-01-15", 4), "taken_at", window)
+    load(warehouse, None, "readings", readings("2024-01-15", 4), "taken_at", window)
     broken = readings("2024-01-15", 4)
-    broken["value"] = ["1.0", "2.0", "not a number", "4.0"]  # COPY fails on the third row, after the DELETE ran
-    broken.attrs["column_types"] = {"value": "DOUBLE PRECISION"}
+    broken["reading_id"] = ["a", "b", "NUL \x00 byte", "d"]  # PostgreSQL's COPY rejects it after the DELETE ran
     with pytest.raises(psycopg2.DataError):
-        replace_rows(warehouse, None, "staging", "readings", broken, "taken_at", window)
+        load(warehouse, None, "readings", broken, "taken_at", window)
     assert query(warehouse_url, "SELECT count(*), sum(value) FROM staging.readings") == [(4, 10.0)]
 
 
 def test_unpartitioned_tables_are_replaced_whole_and_may_change_shape(warehouse_url):
     warehouse = Warehouse(url=warehouse_url)
-    replace_rows(warehouse, None, "staging", "facilities", pd.DataFrame({"facility_id": ["FAC-001", "FAC-002"]}))
-    replace_rows(warehouse, None, "staging", "facilities", pd.DataFrame({"facility_id": ["FAC-002"], "bed_count": [400]}))
+    load(warehouse, None, "facilities", pd.DataFrame({"facility_id": ["FAC-001", "FAC-002"]}))
+    load(warehouse, None, "facilities", pd.DataFrame({"facility_id": ["FAC-002"], "bed_count": [400]}))
     assert query(warehouse_url, "SELECT facility_id, bed_count FROM staging.facilities") == [("FAC-002", 400)]
 
 
@@ -121,7 +126,7 @@ def test_empty_extracts_keep_declared_types(warehouse_url):
     empty = pd.DataFrame({"procedure_id": [], "start_time": []})
     empty.attrs["column_types"] = {"procedure_id": "VARCHAR(100)", "start_time": "TIMESTAMP"}
     window = TimeWindow(pd.Timestamp("2024-01-15", tz="UTC"), pd.Timestamp("2024-01-16", tz="UTC"))
-    assert replace_rows(warehouse, None, "staging", "procs", empty, "start_time", window) == 0
+    assert load(warehouse, None, "procs", empty, "start_time", window) == 0
     types = query(
         warehouse_url,
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'procs' ORDER BY ordinal_position",
@@ -132,12 +137,12 @@ def test_empty_extracts_keep_declared_types(warehouse_url):
 def test_a_partitioned_table_refuses_a_frame_of_another_shape(warehouse_url):
     warehouse = Warehouse(url=warehouse_url)
     window = TimeWindow(pd.Timestamp("2024-01-15", tz="UTC"), pd.Timestamp("2024-01-16", tz="UTC"))
-    replace_rows(warehouse, None, "staging", "readings", readings("2024-01-15", 2), "taken_at", window)
+    load(warehouse, None, "readings", readings("2024-01-15", 2), "taken_at", window)
     with pytest.raises(WarehouseLoadError, match="cannot change shape"):
-        replace_rows(warehouse, None, "staging", "readings", readings("2024-01-15", 2).drop(columns="value"), "taken_at", window)
+        load(warehouse, None, "readings", readings("2024-01-15", 2).drop(columns="value"), "taken_at", window)
 
 
 def test_redshift_loads_without_an_iam_role_are_refused_before_touching_data(warehouse_url, tmp_path):
     warehouse = Warehouse(url=warehouse_url, dialect="redshift")
     with pytest.raises(WarehouseLoadError, match="IAM role"):
-        replace_rows(warehouse, Lake(url=str(tmp_path)), "staging", "facilities", pd.DataFrame({"facility_id": ["x"]}))
+        load(warehouse, Lake(url=str(tmp_path)), "facilities", pd.DataFrame({"facility_id": ["x"]}))

@@ -5,9 +5,15 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from medrobotics_dagster.column_types import Column, parse_sql_type
 from medrobotics_dagster.io_managers import warehouse_sql as sql
+from medrobotics_dagster.io_managers.frames import columns_of
 
-COLUMNS = [sql.Column("procedure_id", "VARCHAR(100)"), sql.Column("start_time", "TIMESTAMP"), sql.Column('odd "name"', "BIGINT")]
+COLUMNS = [
+    Column("procedure_id", parse_sql_type("VARCHAR(100)")),
+    Column("start_time", parse_sql_type("TIMESTAMP")),
+    Column('odd "name"', parse_sql_type("BIGINT")),
+]
 
 
 def parse_redshift(text: str) -> exp.Expression:
@@ -66,9 +72,9 @@ def test_column_types_follow_the_frame_with_declared_types_winning():
             "v": ["declared", "x"],
         }
     )
-    columns = {c.name: c.sql_type for c in sql.infer_columns(frame, "redshift", {"v": "VARCHAR(20)"})}
+    columns = {c.name: c.type.sql("redshift") for c in columns_of(frame, {"v": parse_sql_type("VARCHAR(20)")})}
     assert columns == {
         "n": "BIGINT", "f": "DOUBLE PRECISION", "b": "BOOLEAN", "s": "VARCHAR(65535)", "t": "TIMESTAMP",
-        "d": "DATE", "m": "NUMERIC(38,2)", "v": "VARCHAR(20)",
+        "d": "DATE", "m": "NUMERIC(38,2)", "v": "VARCHAR(80)",
     }
-    assert {c.name: c.sql_type for c in sql.infer_columns(frame[["s"]], "postgres")} == {"s": "TEXT"}
+    assert {c.name: c.type.sql("postgres") for c in columns_of(frame[["s"]])} == {"s": "TEXT"}

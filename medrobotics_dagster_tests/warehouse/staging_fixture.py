@@ -14,8 +14,8 @@ import psycopg2
 from psycopg2 import sql
 
 from medrobotics_dagster.defs.staging.operational_extracts import EXTRACTS, STAGING_SCHEMA
-from medrobotics_dagster.io_managers.warehouse_sql import Column, create_schema_sql, create_table_sql
-from medrobotics_dagster.resources.databases import sql_type_of
+from medrobotics_dagster.column_types import Column, from_source_column
+from medrobotics_dagster.io_managers.warehouse_sql import create_schema_sql, create_table_sql
 from medrobotics_dagster.synthetic.source_schema import schema_path
 
 STAGING_TABLES = {extract.table: extract for extract in EXTRACTS}
@@ -32,7 +32,7 @@ def create_staging_tables(cur) -> None:
     for table, extract in STAGING_TABLES.items():
         window = {"start": "2000-01-01", "end": "2000-01-01"} if extract.partition_expr else None
         cur.execute(extract.query, window)
-        columns[table] = [Column(c.name, sql_type_of(c)) for c in cur.description]
+        columns[table] = [Column(c.name, from_source_column(c)) for c in cur.description]
     cur.execute("set local search_path to default")
     cur.execute(create_schema_sql(STAGING_SCHEMA))
     for table, table_columns in columns.items():
