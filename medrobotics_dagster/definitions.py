@@ -5,11 +5,19 @@ import dagster as dg
 from medrobotics_dagster.defs.sources.operational_tables import operational_table_specs
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import extract_assets, unique_key_checks
+from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models
 from medrobotics_dagster.resources.environments import resources_for_environment
 
 defs = dg.Definitions(
-    assets=[*operational_table_specs, raw_telemetry_spec, *extract_assets, warehouse_dbt_models, daily_fact_models],
+    assets=[
+        *operational_table_specs,
+        raw_telemetry_spec,
+        *extract_assets,
+        *telemetry_assets,
+        warehouse_dbt_models,
+        daily_fact_models,
+    ],
     asset_checks=unique_key_checks,
     resources=resources_for_environment(),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Mapping, Sequence, Union
+from typing import Callable, Iterator, Mapping, Sequence, Union
 
 import pandas as pd
 import pyarrow as pa
@@ -30,6 +30,8 @@ class PartitionedTables:
 
     parts: Iterator[tuple[str, pa.Table]]
     columns: Sequence[Column]
+    # Called once the stream is consumed: metadata only known then (counts of rejected lines, files read, ...).
+    summary: Callable[[], Mapping[str, object]] | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             metadata["lake_uris"] = dg.MetadataValue.json([self.lake.uri(key) for key in keys])
         else:
             metadata["lake_prefix"] = self.lake.uri(self._asset_path(context.asset_key))
+        if isinstance(obj, PartitionedTables) and obj.summary is not None:
+            metadata.update(obj.summary())
         if context.has_asset_partitions:
             metadata["partition_count"] = len(counts)
             if len(counts) > 1:

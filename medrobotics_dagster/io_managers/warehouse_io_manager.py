@@ -22,7 +22,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     """Writes an asset's value (pandas, Arrow, or `StagedParquet` already in the lake) to `<schema>.<asset name>`.
 
     Partitioned assets name their UTC time column in definition metadata `partition_expr`, and only that
-    window is replaced (delete + load in one transaction). Column types come from `column_types` metadata,
+    window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema. Column types come from `column_types` metadata,
     else from the source's own types, else from the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`.
     """
 
@@ -41,7 +41,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         declared = declared_column_types(metadata)
         columns = value.columns if isinstance(value, StagedParquet) else columns_of(value, declared)
         return TableTarget(
-            schema=self.schema_name,
+            schema=metadata.get("schema") or self.schema_name,
             table=context.asset_key.path[-1],
             columns=columns,
             partition_expr=partition_expr if window else None,
@@ -60,6 +60,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         table = context.asset_key.path[-1]
-        partition_expr = context.upstream_output.definition_metadata.get("partition_expr")
+        metadata = context.upstream_output.definition_metadata or {}
+        partition_expr = metadata.get("partition_expr")
         window = _window(context)
-        return read_rows(self.warehouse, self.schema_name, table, partition_expr if window else None, window)
+        schema = metadata.get("schema") or self.schema_name
+        return read_rows(self.warehouse, schema, table, partition_expr if window else None, window)

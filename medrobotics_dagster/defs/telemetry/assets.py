@@ -1,0 +1,257 @@
+"""Telemetry assets: raw JSON files -> `lake/telemetry_samples` (Parquet) -> `warehouse/fact_procedure_telemetry`.
+
+A run over any range lists the raw prefix once and streams day by day (memory: one day). Rejected lines go
+to `warehouse/telemetry_quarantine`; a blocking check fails the run when a day's share of rejected lines is
+over the error budget, so the fact keeps its previous rows.
+"""
+
+import hashlib
+import uuid
+import warnings
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator
+
+import dagster as dg
+import pyarrow as pa
+from pydantic import Field
+
+from medrobotics_dagster.column_types import arrow_schema
+from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
+from medrobotics_dagster.defs.staging.operational_extracts import STAGING_SCHEMA, staging_key
+from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, ProcedureInfo, parse_day
+from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, RawFile, classify
+from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
+from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
+from medrobotics_dagster.io_managers.warehouse_sql import qualified
+from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster.resources.lake import Lake
+
+SAMPLES_KEY = dg.AssetKey(["lake", "telemetry_samples"])
+FACT_KEY = dg.AssetKey(["warehouse", "fact_procedure_telemetry"])
+QUARANTINE_KEY = dg.AssetKey(["warehouse", "telemetry_quarantine"])
+WAREHOUSE_SCHEMA = "analytics"
+GROUP = "telemetry"
+BUDGET_CHECK = "rejected_lines_within_budget"
+UNKNOWN_FIELDS_CHECK = "no_unknown_fields"
+
+TELEMETRY_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+S3_FETCH_WORKERS = 16
+
+
+class TelemetryLoadConfig(dg.Config):
+    """How strict the telemetry load is."""
+
+    error_budget: float = Field(
+        default=0.05, ge=0.0, le=1.0, description="Largest share of a day's lines that may be rejected before the load fails."
+    )
+
+
+def stable_procedure_key(procedure_id: str) -> int:
+    """fact_procedures.procedure_key of a procedure: the first 60 bits of md5(id) (macro stable_bigint_key)."""
+    return int(hashlib.md5(procedure_id.encode("utf-8")).hexdigest()[:15], 16)
+
+
+def procedures_for(warehouse: Warehouse, start: datetime, end: datetime) -> dict[str, ProcedureInfo]:
+    """Procedures extracted for [start - 1 day, end): a procedure that crosses midnight started the day before."""
+    staging_procedures = qualified(STAGING_SCHEMA, "surgical_procedures")
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+            "AND ((table_name = 'surgical_procedures' AND column_name = 'procedure_id') "
+            "OR (table_name = 'facilities' AND column_name = 'time_zone'))",
+            (STAGING_SCHEMA,),
+        )
+        present = {row[0] for row in cur.fetchall()}
+        if "surgical_procedures" not in present:
+            return {}
+        if "facilities" in present:
+            cur.execute(
+                f"SELECT p.procedure_id, COALESCE(f.time_zone, 'UTC') FROM {staging_procedures} p "
+                f"LEFT JOIN {qualified(STAGING_SCHEMA, 'facilities')} f ON f.facility_id = p.facility_id "
+                "WHERE p.start_time >= %(start)s AND p.start_time < %(end)s",
+                {"start": start - timedelta(days=1), "end": end},
+            )
+        else:
+            cur.execute(
+                f"SELECT procedure_id, 'UTC' FROM {staging_procedures} WHERE start_time >= %(start)s AND start_time < %(end)s",
+                {"start": start - timedelta(days=1), "end": end},
+            )
+        rows = cur.fetchall()
+    return {pid: ProcedureInfo(stable_procedure_key(pid), zone) for pid, zone in rows}
+
+
+def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
+    bodies = pool.map(lambda raw: lake.get(raw.key), files) if pool else map(lambda raw: lake.get(raw.key), files)
+    return list(zip(files, bodies))
+
+
+class DayStream:
+    """Parses the run's days one at a time and keeps the totals the checks and metadata report."""
+
+    def __init__(self, lake: Lake, warehouse: Warehouse, days: list[date], budget: float, log):
+        self.lake, self.warehouse, self.days, self.budget, self.log = lake, warehouse, days, budget, log
+        self.load_id = uuid.uuid4().hex
+        self.loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        self.quarantine_rows: list[dict] = []
+        self.lines = self.rows = self.files = 0
+        self.unknown_fields: Counter = Counter()
+        self.over_budget: dict[str, float] = {}
+
+    def tables(self, files_by_day: dict[date, list[RawFile]], procedures: dict[str, ProcedureInfo]) -> Iterator[tuple[str, pa.Table]]:
+        workers = S3_FETCH_WORKERS if self.lake.resolved_url().startswith("s3://") else 4
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for day in self.days:
+                files = files_by_day.get(day, [])
+                result = parse_day(day, _fetch(self.lake, files, pool), procedures, self.loaded_at)
+                self._record(day, result)
+                yield day.isoformat(), result.samples
+
+    def _record(self, day: date, result: DayResult) -> None:
+        self.lines += result.lines_read
+        self.rows += result.samples.num_rows
+        self.files += result.files_read
+        self.unknown_fields.update(result.unknown_fields)
+        start = datetime(day.year, day.month, day.day)
+        for rejected in result.rejected:
+            self.quarantine_rows.append(
+                {
+                    "partition_start": start,
+                    "load_id": self.load_id,
+                    "source_key": rejected.source_key[:1024],
+                    "line_number": rejected.line_number,
+                    "reason": rejected.reason[:500],
+                    "raw_line": rejected.raw_line,
+                    "quarantined_at": self.loaded_at,
+                }
+            )
+        bad = len(result.rejected)
+        share = bad / max(result.lines_read, 1) if bad else 0.0
+        if share > self.budget:
+            self.over_budget[day.isoformat()] = round(share, 4)
+        if bad:
+            self.log.warning(f"{day}: {bad} of {result.lines_read} line(s) rejected (see {QUARANTINE_KEY.to_user_string()})")
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "load_id": self.load_id,
+            "files_read": self.files,
+            "lines_read": self.lines,
+            "rows_loaded": self.rows,
+            "lines_quarantined": len(self.quarantine_rows),
+            "unknown_fields": dg.MetadataValue.json(dict(self.unknown_fields)),
+        }
+
+
+with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta; the first day has no day before
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    PREVIOUS_DAY_TOO = dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            SAMPLES_KEY,
+            description="Each day's raw telemetry files parsed, flattened and validated: Parquet under staging/lake/telemetry_samples/dt=YYYY-MM-DD/.",
+            deps=[
+                raw_telemetry_spec.key,
+                dg.AssetDep(staging_key("surgical_procedures"), partition_mapping=PREVIOUS_DAY_TOO),
+            ],
+            group_name=GROUP,
+            kinds={"parquet", "pyarrow"},
+            metadata={"partition_expr": "sample_timestamp", "column_types": declared_types(FACT_COLUMNS)},
+            partitions_def=daily_partitions,
+        ).with_io_manager_key("lake_io_manager"),
+        dg.AssetSpec(
+            QUARANTINE_KEY,
+            description="Every rejected telemetry line with its file key, line number, raw text, reason and load id.",
+            deps=[raw_telemetry_spec.key],
+            group_name=GROUP,
+            kinds={"postgres"},
+            metadata={"partition_expr": "partition_start", "column_types": declared_types(QUARANTINE_COLUMNS), "schema": WAREHOUSE_SCHEMA},
+            partitions_def=daily_partitions,
+        ).with_io_manager_key("warehouse_io_manager"),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            BUDGET_CHECK,
+            asset=SAMPLES_KEY,
+            blocking=True,
+            description="Each day's share of rejected lines is within the error budget; blocks the fact load when not.",
+        ),
+        dg.AssetCheckSpec(
+            UNKNOWN_FIELDS_CHECK,
+            asset=SAMPLES_KEY,
+            description="Warns when files carry fields the contract does not know (kept in extra_fields): candidates for new columns.",
+        ),
+    ],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TELEMETRY_RETRY_POLICY,
+    name="telemetry_samples",
+)
+def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadConfig, lake: Lake, warehouse: Warehouse):
+    window = context.partition_time_window
+    days = [date.fromisoformat(key) for key in sorted(context.partition_keys)]
+    files, malformed = classify(lake.list(RAW_TELEMETRY_PREFIX))  # one listing for the whole range
+    if malformed:
+        context.log.warning(f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}")
+    wanted = set(days)
+    files_by_day: dict[date, list[RawFile]] = {}
+    for raw in files:
+        if raw.day in wanted:
+            files_by_day.setdefault(raw.day, []).append(raw)
+    procedures = procedures_for(warehouse, window.start, window.end)
+    stream = DayStream(lake, warehouse, days, config.error_budget, context.log)
+    yield dg.Output(
+        PartitionedTables(stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary),
+        output_name=SAMPLES_KEY.to_python_identifier(),
+    )
+    quarantine = pa.Table.from_pylist(stream.quarantine_rows, schema=arrow_schema(QUARANTINE_COLUMNS))
+    yield dg.Output(quarantine, output_name=QUARANTINE_KEY.to_python_identifier(), metadata={"load_id": stream.load_id})
+    yield dg.AssetCheckResult(
+        check_name=BUDGET_CHECK,
+        asset_key=SAMPLES_KEY,
+        passed=not stream.over_budget,
+        metadata={
+            "error_budget": config.error_budget,
+            "lines_read": stream.lines,
+            "lines_quarantined": len(stream.quarantine_rows),
+            "days_over_budget": dg.MetadataValue.json(stream.over_budget),
+        },
+        description=None if not stream.over_budget else f"{len(stream.over_budget)} day(s) over the {config.error_budget:.1%} budget; the fact keeps its previous rows",
+    )
+    yield dg.AssetCheckResult(
+        check_name=UNKNOWN_FIELDS_CHECK,
+        asset_key=SAMPLES_KEY,
+        passed=not stream.unknown_fields,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"unknown_fields": dg.MetadataValue.json(dict(stream.unknown_fields))},
+    )
+
+
+@dg.asset(
+    key=FACT_KEY,
+    description="One row per telemetry sample (seed 000's columns and types), loaded from the lake's Parquet without a second upload.",
+    ins={"samples": dg.AssetIn(SAMPLES_KEY)},
+    group_name=GROUP,
+    kinds={"postgres", "redshift"},
+    io_manager_key="warehouse_io_manager",
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=TELEMETRY_RETRY_POLICY,
+    metadata={
+        "partition_expr": "sample_timestamp",
+        "column_types": declared_types(FACT_COLUMNS),
+        "schema": WAREHOUSE_SCHEMA,
+        "redshift_distkey": "procedure_key",
+        "redshift_sortkey": ["procedure_key", "sample_timestamp"],
+    },
+)
+def fact_procedure_telemetry(samples: StagedParquet) -> StagedParquet:
+    return samples
+
+
+telemetry_assets = [telemetry_samples, fact_procedure_telemetry]

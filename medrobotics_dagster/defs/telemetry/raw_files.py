@@ -1,0 +1,68 @@
+"""The raw telemetry file contract: `raw/telemetry/procedure-<procedure_id>/<YYYYMMDD>.json[.gz]`, one UTC day each."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
+from medrobotics_dagster.resources.lake import LakeObject
+KEY_PATTERN = re.compile(r"^raw/telemetry/procedure-(?P<procedure_id>[^/]+)/(?P<day>\d{8})\.json(?P<gzip>\.gz)?$")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw telemetry object whose key follows the contract."""
+
+    key: str
+    procedure_id: str
+    day: date
+    etag: str
+    last_modified: datetime
+    size: int
+
+    @property
+    def gzipped(self) -> bool:
+        return self.key.endswith(".gz")
+
+
+def parse_key(obj: LakeObject) -> RawFile | None:
+    """The file's contract fields, or None when its key does not follow the contract."""
+    match = KEY_PATTERN.match(obj.key)
+    if not match:
+        return None
+    try:
+        day = datetime.strptime(match["day"], "%Y%m%d").date()
+    except ValueError:  # 20240230
+        return None
+    return RawFile(obj.key, match["procedure_id"], day, obj.etag, obj.last_modified, obj.size)
+
+
+def classify(objects: Iterable[LakeObject]) -> tuple[list[RawFile], list[str]]:
+    """(files that follow the contract, keys that do not), from one listing of the raw prefix."""
+    files, malformed = [], []
+    for obj in objects:
+        raw = parse_key(obj)
+        if raw is None:
+            malformed.append(obj.key)
+        else:
+            files.append(raw)
+    return files, malformed
+
+
+class UnreadableFile(ValueError):
+    """A file whose bytes cannot be decoded at all (a corrupt gzip stream)."""
+
+
+def decompress(raw: RawFile, body: bytes) -> bytes:
+    """The file's newline-delimited JSON; a `.gz` key must hold a gzip stream."""
+    if not raw.gzipped:
+        return body
+    try:
+        return gzip.decompress(body)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise UnreadableFile(f"not a readable gzip file: {exc}") from None
