@@ -90,9 +90,3 @@ def redshift_lock_sql(schema: str, table: str) -> str:
     """Serialize concurrent loads of one table: parallel delete+COPY transactions on Redshift otherwise abort
     with a serializable isolation violation (error 1023)."""
     return f"LOCK {qualified(schema, table)}"
-
-
-REDSHIFT_LOAD_ERRORS_SQL = (
-    "SELECT line_number, colname, err_code, TRIM(err_reason) AS err_reason, TRIM(raw_line) AS raw_line "
-    "FROM stl_load_errors WHERE query = pg_last_copy_id() ORDER BY line_number LIMIT 20"
-)

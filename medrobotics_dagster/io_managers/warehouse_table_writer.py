@@ -21,6 +21,7 @@ import pyarrow.csv as pa_csv
 
 from medrobotics_dagster.column_types import Column
 from medrobotics_dagster.io_managers import warehouse_sql as sql
+from medrobotics_dagster.io_managers.redshift_load_errors import copy_failure_message, copy_session, describe_copy_failure
 from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, from_parquet, to_arrow, to_parquet
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
@@ -144,10 +145,7 @@ def _copy_postgres(cur, target: TableTarget, tables: Iterable[pa.Table]) -> int:
 
 
 def _copy_redshift(cur, target: TableTarget, uri: str, iam_role: str, manifest: bool) -> int:
-    from medrobotics_dagster.io_managers.redshift_load_errors import copy_failure_message, describe_copy_failure
-
-    cur.execute("SELECT pg_backend_pid(), getdate()")
-    session_pid, started_at = cur.fetchone()
+    session_pid, started_at = copy_session(cur)
     try:
         cur.execute(sql.redshift_copy_sql(target.schema, target.table, uri, iam_role, manifest=manifest))
     except psycopg2.Error as exc:

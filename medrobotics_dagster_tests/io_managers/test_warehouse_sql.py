@@ -46,8 +46,29 @@ def test_redshift_copy_is_parquet_with_iam_role_and_quoted_literals():
     assert "(" not in text.split("FROM")[0], "columnar COPY takes no column list"
 
 
-def test_load_errors_query_parses():
-    assert isinstance(parse_redshift(sql.REDSHIFT_LOAD_ERRORS_SQL), exp.Select)
+def test_every_statement_of_a_telemetry_load_on_redshift_follows_the_redshift_rules():
+    from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
+    from medrobotics_dagster_tests.redshift_rules import assert_redshift_sql
+
+    create = sql.create_table_sql(
+        "analytics", "fact_procedure_telemetry", FACT_COLUMNS, "redshift", "procedure_key", ["procedure_key", "sample_timestamp"]
+    )
+    copy = sql.redshift_copy_sql(
+        "analytics", "fact_procedure_telemetry", "s3://lake/staging/_warehouse_copy/x.manifest", "arn:aws:iam::1:role/c", manifest=True
+    )
+    statements = [
+        sql.create_schema_sql("analytics"),
+        create,
+        sql.redshift_lock_sql("analytics", "fact_procedure_telemetry"),
+        sql.delete_window_sql("analytics", "fact_procedure_telemetry", "sample_timestamp"),
+        copy,
+    ]
+    for statement in statements:
+        assert_redshift_sql(statement)
+    assert isinstance(parse_redshift(create), exp.Create)
+    assert "DISTKEY (\"procedure_key\")" in create and 'SORTKEY ("procedure_key", "sample_timestamp")' in create
+    assert '"extra_fields" SUPER' in create and '"arm_position_x" NUMERIC(10,4)' in create and '"tool_type" VARCHAR(400)' in create
+    assert copy.rstrip().endswith("FORMAT AS PARQUET\nMANIFEST") and isinstance(parse_redshift(copy), exp.Copy)
 
 
 @pytest.mark.parametrize("bad", ["", "a\x00b"])
