@@ -6,6 +6,7 @@ from medrobotics_dagster.defs.sources.operational_tables import operational_tabl
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import extract_assets, unique_key_checks
 from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
+from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor, telemetry_job
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models
 from medrobotics_dagster.resources.environments import resources_for_environment
 
@@ -19,5 +20,7 @@ defs = dg.Definitions(
         daily_fact_models,
     ],
     asset_checks=unique_key_checks,
+    jobs=[telemetry_job],
+    sensors=[raw_telemetry_sensor],
     resources=resources_for_environment(),
 )
