@@ -12,8 +12,18 @@ HISTORY_END = date(2024, 12, 31)
 BASE_COUNTS = {"facilities": 10, "robots": 50, "surgeons": 100, "procedures": 5000, "maintenance_logs": 200}
 
 SAMPLES_PER_PROCEDURE = (80, 104)  # inclusive range; mean 92 -> ~460,000 samples at scale 1
-EMERGENCY_SHARE = 0.05  # procedures that start outside business hours
-WEEKEND_WEIGHT = 0.25  # a weekend day sees a quarter of a weekday's elective cases
+EMERGENCY_SHARE = 0.05  # procedures that may start at any hour of the local day
+# Elective cases: first cases from 07:30 local, the last one starting by 16:00 (17:00 if pushed back by a busy robot).
+MORNING_STARTS = (7 * 60 + 30, 12 * 60)  # local minutes [from, to), 5-minute grid
+AFTERNOON_STARTS = (12 * 60, 16 * 60 + 5)
+MORNING_SHARE = 0.55
+LATEST_ELECTIVE_START = 17 * 60
+TURNOVER_MINUTES = (30, 60)  # cleaning and set-up between two cases on a robot (and for the surgeon)
+WEEKEND_WEIGHT = 0.25  # a weekend day sees a quarter of a weekday's cases
+HOLIDAY_WEIGHT = 0.12  # a holiday (dim_date's: Jan 1, Jul 4, Dec 25) mostly sees emergencies
+HOLIDAYS = ((1, 1), (7, 4), (12, 25))  # (month, day), as dim_date marks is_holiday
+ANNUAL_GROWTH = 0.10  # case volume grows by a tenth a year
+SEASON_AMPLITUDE = 0.06  # elective volume peaks in winter and dips in summer by this fraction
 ABORTED_SHARE = 0.005
 
 
@@ -38,14 +48,20 @@ FACILITIES = (
     Facility("Desert Valley Health", "Phoenix", "AZ", "Community Hospital", 260),
     Facility("Twin Cities Robotic Surgery Center", "Minneapolis", "MN", "Specialty Center", 180),
 )
-# Standard-time UTC offsets by state: procedure starts are business hours "local-ish" (no DST).
-STATE_UTC_OFFSETS = {"MA": -5, "NY": -5, "GA": -5, "TX": -6, "IL": -6, "MN": -6, "CO": -7, "AZ": -7, "CA": -8, "WA": -8}
-DEFAULT_UTC_OFFSET = -6
+# IANA time zone of each state's hospitals (Arizona keeps standard time all year).
+STATE_TIME_ZONES = {
+    "MA": "America/New_York", "NY": "America/New_York", "GA": "America/New_York",
+    "TX": "America/Chicago", "IL": "America/Chicago", "MN": "America/Chicago",
+    "CO": "America/Denver", "AZ": "America/Phoenix",
+    "CA": "America/Los_Angeles", "WA": "America/Los_Angeles",
+}
+DEFAULT_TIME_ZONE = "America/Chicago"
 
 
-def utc_offset(state: str | None) -> int:
-    """Hours from UTC (standard time) for a facility's state."""
-    return STATE_UTC_OFFSETS.get(state or "", DEFAULT_UTC_OFFSET)
+def time_zone(state: str | None) -> str:
+    """The IANA time zone of a facility in `state`."""
+    return STATE_TIME_ZONES.get(state or "", DEFAULT_TIME_ZONE)
+
 
 CAMPUS_SUFFIXES = ("", " North Campus", " South Campus", " East Campus", " West Campus")
 

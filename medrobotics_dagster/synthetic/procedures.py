@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-from medrobotics_dagster.synthetic import catalog, ids
+from medrobotics_dagster.synthetic import catalog, ids, local_calendar
 
 TYPES_BY_CATEGORY = {
     category: tuple(p for p in catalog.PROCEDURE_TYPES if p.category == category) for category in catalog.SPECIALIZATIONS
@@ -15,15 +15,18 @@ COMPLICATION_EXTRA_DAYS = {"None": 0, "Minor": 1, "Moderate": 3, "Severe": 7}
 READMISSION_RISK = {"None": 0.03, "Minor": 0.07, "Moderate": 0.15, "Severe": 0.28}
 
 
-def start_time(rng: random.Random, day: date, utc_offset: int) -> datetime:
-    """A start on UTC day `day`: mostly business hours (07:00-17:00 local), sometimes an emergency."""
+def wished_start(rng: random.Random, day: date, time_zone: str) -> tuple[datetime, bool]:
+    """(UTC start, emergency) of a case wished on local day `day` (daylight saving included)."""
+    minutes, emergency = wished_minutes(rng)
+    return local_calendar.to_utc(day, minutes, time_zone), emergency
+
+
+def wished_minutes(rng: random.Random) -> tuple[int, bool]:
+    """(local minutes after midnight, emergency): electives in the morning or afternoon, an emergency at any hour."""
     if rng.random() < catalog.EMERGENCY_SHARE:
-        local_minutes = rng.randrange(0, 24 * 60)
-    else:
-        local_minutes = rng.randrange(7 * 60, 17 * 60, 5)
-    # Keep the UTC date = `day` (the telemetry partition), wrapping only the time of day.
-    utc_minutes = (local_minutes - utc_offset * 60) % (24 * 60)
-    return datetime.combine(day, time(utc_minutes // 60, utc_minutes % 60), tzinfo=timezone.utc)
+        return rng.randrange(0, 24 * 60), True
+    window = catalog.MORNING_STARTS if rng.random() < catalog.MORNING_SHARE else catalog.AFTERNOON_STARTS
+    return rng.randrange(*window, 5), False
 
 
 def make_procedure(rng: random.Random, n: int, start: datetime, robot: dict, surgeon: dict) -> tuple[dict, dict]:
@@ -55,6 +58,12 @@ def make_procedure(rng: random.Random, n: int, start: datetime, robot: dict, sur
         "updated_at": end + timedelta(minutes=rng.randint(5, 45)),
     }
     return procedure, make_outcome(rng, n, procedure, kind, experience)
+
+
+def renumber(procedure: dict, outcome: dict, n: int) -> None:
+    """Give a case drawn before its place in start order was known its procedure and outcome number `n`."""
+    procedure["procedure_id"] = outcome["procedure_id"] = ids.procedure_id(n)
+    outcome["outcome_id"] = ids.outcome_id(n)
 
 
 def make_outcome(rng: random.Random, n: int, procedure: dict, kind: catalog.ProcedureType, experience: int) -> dict:

@@ -2,6 +2,9 @@
 
 The day defaults to the day after the latest procedure start (UTC). Days on or before that are refused
 (DayAlreadySimulated): the world only moves forward, so updated_at only grows and a day cannot be added twice.
+The day's procedures are those starting on that UTC day (the partition they load into), booked by the rules of
+the generated history: local business hours with daylight saving, as many cases as the local calendar's day
+weight asks for, no robot or surgeon in two cases at once, no robot working on its maintenance day.
 Robot usage counters (total_procedures_count, total_operating_hours) are left as generated: they are not
 dimension changes, and bumping them daily would open a new robot version every day.
 """
@@ -20,13 +23,14 @@ from medrobotics_dagster import settings
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.resources.postgres_connection import transaction
-from medrobotics_dagster.synthetic import catalog, lake_io, maintenance, procedures, source_schema
+from medrobotics_dagster.synthetic import catalog, lake_io, local_calendar, maintenance, procedures, source_schema
+from medrobotics_dagster.synthetic.bookings import Bookings
 from medrobotics_dagster.synthetic.errors import DayAlreadySimulated, SourceEmpty
 from medrobotics_dagster.synthetic.generator import check_seed
 from medrobotics_dagster.synthetic.telemetry import TelemetrySpec, telemetry_objects
 
-# Procedures per robot per day in the generated history (5,000 over 731 days on 50 robots).
-DAILY_RATE_PER_ROBOT = catalog.BASE_COUNTS["procedures"] / 731 / catalog.BASE_COUNTS["robots"]
+# Procedures per robot over the generated history (5,000 on 50 robots).
+HISTORY_CASES_PER_ROBOT = catalog.BASE_COUNTS["procedures"] / catalog.BASE_COUNTS["robots"]
 MIN_BEDS = 20
 
 
@@ -40,6 +44,8 @@ class SourceState:
     latest_day: date
     last_procedure: int
     last_maintenance: int
+    busy_until: dict[str, datetime]  # robot or surgeon id -> end of its latest case (UTC)
+    maintenance_days: list[tuple[str, date]]  # (robot id, day) of recent maintenance
 
 
 def simulate_day(
@@ -55,8 +61,8 @@ def simulate_day(
         state = load_state(conn)
         day = resolve_day(day, state.latest_day)
         rng = random.Random(f"medrobotics-day:{seed}:{day.isoformat()}")
-        procs, outcomes = new_procedures(rng, day, state)
         log = upgrade_robot(rng, day, state)
+        procs, outcomes = new_procedures(rng, day, state, log)
         changes = robot_changes(conn, log, state)
         changes += change_surgeon(conn, rng, day, state.surgeons)
         changes += change_facility(conn, rng, day, state.facilities)
@@ -83,7 +89,7 @@ def load_state(conn) -> SourceState:
         raise SourceEmpty("the source database has no procedures yet; run `medrobotics generate` first")
     with conn.cursor() as cur:
         cur.execute("LOCK TABLE surgical_procedures, robot_maintenance_logs IN SHARE ROW EXCLUSIVE MODE")
-        facilities = _dicts(cur, "SELECT facility_id, state, bed_count FROM facilities ORDER BY facility_id")
+        facilities = _dicts(cur, "SELECT facility_id, state, time_zone, bed_count FROM facilities ORDER BY facility_id")
         surgeons = _dicts(
             cur,
             "SELECT surgeon_id, specialization, years_experience, certification_level, facility_id"
@@ -98,7 +104,19 @@ def load_state(conn) -> SourceState:
         latest_day = cur.fetchone()[0]
         last_procedure = _last_number(cur, "surgical_procedures", "procedure_id")
         last_maintenance = _last_number(cur, "robot_maintenance_logs", "maintenance_id")
-    return SourceState(facilities, surgeons, robots, latest_day, last_procedure, last_maintenance)
+        busy_until = {}
+        for column in ("robot_id", "surgeon_id"):
+            query = sql.SQL("SELECT {0}, max(end_time) FROM surgical_procedures GROUP BY {0}").format(sql.Identifier(column))
+            cur.execute(query)
+            busy_until.update(cur.fetchall())
+        cur.execute(
+            "SELECT robot_id, maintenance_date FROM robot_maintenance_logs WHERE maintenance_date >= %s",
+            (latest_day - timedelta(days=2),),
+        )
+        maintenance_days = cur.fetchall()
+    return SourceState(
+        facilities, surgeons, robots, latest_day, last_procedure, last_maintenance, busy_until, maintenance_days
+    )
 
 
 def resolve_day(day: date | str | None, latest_day: date) -> date:
@@ -115,29 +133,48 @@ def resolve_day(day: date | str | None, latest_day: date) -> date:
     return day
 
 
-def new_procedures(rng: random.Random, day: date, state: SourceState) -> tuple[list[dict], list[dict]]:
-    """The day's procedures (about 7 at scale 1) on active robots, with their outcomes."""
+def new_procedures(rng: random.Random, day: date, state: SourceState, upgrade: dict) -> tuple[list[dict], list[dict]]:
+    """The procedures starting on UTC day `day` (about 7 on a weekday at scale 1) with their outcomes, booked
+    on active robots after each robot's and surgeon's latest case, none on the upgraded robot's maintenance day."""
     robots = [r for r in state.robots if r["status"] == "active"] or state.robots
-    expected = DAILY_RATE_PER_ROBOT * len(state.robots)
-    count = max(1, round(rng.gauss(expected, math.sqrt(expected))))
-    by_facility: dict[str, list[dict]] = {}
-    for surgeon in state.surgeons:
-        by_facility.setdefault(surgeon["facility_id"], []).append(surgeon)
-    states = {f["facility_id"]: f["state"] for f in state.facilities}
-    planned = []
-    for _ in range(count):
+    zones = {f["facility_id"]: f["time_zone"] for f in state.facilities}
+    bookings = Bookings(robots, state.surgeons, zones)
+    turnover = timedelta(minutes=catalog.TURNOVER_MINUTES[0])
+    bookings.ready.update({key: end + turnover for key, end in state.busy_until.items() if end is not None})
+    for robot_id, maintenance_day in state.maintenance_days + [(upgrade["robot_id"], upgrade["maintenance_date"])]:
+        bookings.block_day(robot_id, maintenance_day)
+    expected = HISTORY_CASES_PER_ROBOT * len(state.robots) * local_calendar.day_weight(day) / local_calendar.history_weight()
+    wishes = []
+    for _ in range(max(1, round(rng.gauss(expected, math.sqrt(expected))))):
         robot = rng.choice(robots)
-        surgeon = rng.choice(by_facility.get(robot["facility_id"]) or state.surgeons)
-        start = procedures.start_time(rng, day, catalog.utc_offset(states.get(robot["facility_id"])))
-        planned.append((start, robot["robot_id"], robot, surgeon))
-    planned.sort(key=lambda p: (p[0], p[1]))
-    rows = [procedures.make_procedure(rng, state.last_procedure + i, p[0], p[2], p[3]) for i, p in enumerate(planned, 1)]
-    return [r[0] for r in rows], [r[1] for r in rows]
+        minutes, emergency = procedures.wished_minutes(rng)
+        start = local_calendar.to_utc(day, minutes, zones[robot["facility_id"]])
+        if start.date() > day:  # late on the local day before: still within this UTC day
+            start = local_calendar.to_utc(day - timedelta(days=1), minutes, zones[robot["facility_id"]])
+        if start.date() == day:
+            wishes.append((start, robot["robot_id"], robot, emergency))
+    wishes.sort(key=lambda w: (w[0], w[1]))
+    cases = []
+    for wished, _, robot, emergency in wishes:
+        slot = bookings.slot(rng, wished, robot, emergency)
+        if slot is None or slot[0].date() != day:
+            continue
+        procedure, outcome = procedures.make_procedure(rng, 0, *slot)
+        if bookings.book(rng, procedure, slot[1], slot[2]):
+            cases.append((procedure, outcome))
+    cases.sort(key=lambda c: (c[0]["start_time"], c[0]["robot_id"]))
+    for n, (procedure, outcome) in enumerate(cases, start=state.last_procedure + 1):
+        procedures.renumber(procedure, outcome, n)
+    return [c[0] for c in cases], [c[1] for c in cases]
 
 
 def upgrade_robot(rng: random.Random, day: date, state: SourceState) -> dict:
-    """A software-upgrade maintenance log for one active robot, done overnight before the day's cases."""
-    robot = rng.choice([r for r in state.robots if r["status"] == "active"] or state.robots)
+    """A software-upgrade maintenance log for one active robot, done overnight before the day's cases; the robot
+    is out of service for its local day, so one still in a case past that local midnight is not chosen."""
+    active = [r for r in state.robots if r["status"] == "active"] or state.robots
+    zones = {f["facility_id"]: f["time_zone"] for f in state.facilities}
+    idle = [r for r in active if _idle_by(r, local_calendar.to_utc(day, 0, zones[r["facility_id"]]), state)]
+    robot = rng.choice(idle or active)
     old = robot["software_version"] or "1.0.0"
     new = maintenance.next_version(robot["robot_model"], old)
     at = change_time(rng, day)
@@ -195,6 +232,11 @@ def change_facility(conn, rng: random.Random, day: date, facilities: list[dict])
 def change_time(rng: random.Random, day: date) -> datetime:
     """A moment early on `day` (UTC, 01:00-05:59): changes land before the day's business-hour cases."""
     return datetime.combine(day, time(rng.randint(1, 5), rng.randrange(60), rng.randrange(60)), tzinfo=timezone.utc)
+
+
+def _idle_by(robot: dict, moment: datetime, state: SourceState) -> bool:
+    busy_until = state.busy_until.get(robot["robot_id"])
+    return busy_until is None or busy_until <= moment
 
 
 def _change(table: str, key: str, column: str, old, new, at: datetime) -> dict:

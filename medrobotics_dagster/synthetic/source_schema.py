@@ -15,7 +15,7 @@ import medrobotics_dagster
 # Parents before children: the order rows are loaded in (and the reverse of the order tables are dropped in).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "facilities": (
-        "facility_id", "facility_name", "city", "state", "country", "facility_type", "bed_count",
+        "facility_id", "facility_name", "city", "state", "country", "time_zone", "facility_type", "bed_count",
         "created_at", "updated_at",
     ),
     "surgeons": (

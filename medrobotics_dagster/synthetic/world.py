@@ -7,7 +7,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from medrobotics_dagster.synthetic import catalog, ids, maintenance, procedures
+from medrobotics_dagster.synthetic import catalog, ids, local_calendar, maintenance, procedures
+from medrobotics_dagster.synthetic.bookings import Bookings
 from medrobotics_dagster.synthetic.telemetry import TelemetrySpec
 
 
@@ -29,9 +30,8 @@ def build_world(scale: float, seed: int) -> World:
     facilities = [make_facility(rng, i) for i in range(1, counts["facilities"] + 1)]
     surgeons = [make_surgeon(rng, i, _assign(rng, i, facilities)) for i in range(1, counts["surgeons"] + 1)]
     robots = [make_robot(rng, i, _assign(rng, i, facilities)) for i in range(1, counts["robots"] + 1)]
-    offsets = {f["facility_id"]: catalog.utc_offset(f["state"]) for f in facilities}
-    procs, outcomes = make_history(rng, counts["procedures"], robots, surgeons, offsets)
     logs = make_maintenance_history(rng, counts["maintenance_logs"], robots)
+    procs, outcomes = make_history(rng, counts["procedures"], robots, surgeons, facilities, logs)
     finish_robots(robots, procs, logs)
     world = World()
     world.rows = {
@@ -57,6 +57,7 @@ def make_facility(rng: random.Random, n: int) -> dict:
         "city": base.city,
         "state": base.state,
         "country": "USA",
+        "time_zone": catalog.time_zone(base.state),
         "facility_type": base.facility_type,
         "bed_count": base.bed_count if not suffix else max(60, int(base.bed_count * rng.uniform(0.2, 0.6))),
         "created_at": created,
@@ -105,33 +106,72 @@ def make_robot(rng: random.Random, n: int, facility: dict) -> dict:
 
 
 def make_history(
-    rng: random.Random, count: int, robots: list[dict], surgeons: list[dict], offsets: dict[str, int]
+    rng: random.Random, count: int, robots: list[dict], surgeons: list[dict], facilities: list[dict], logs: list[dict]
 ) -> tuple[list, list]:
-    """`count` procedures over the history window (weekdays busier), numbered in start-time order."""
-    days = [catalog.HISTORY_START + timedelta(d) for d in range((catalog.HISTORY_END - catalog.HISTORY_START).days + 1)]
-    weights = [catalog.WEEKEND_WEIGHT if d.weekday() >= 5 else 1.0 for d in days]
-    by_facility = _group(surgeons, "facility_id")
-    planned = []
-    for day in sorted(rng.choices(days, weights=weights, k=count)):
-        robot = rng.choice(robots)
-        surgeon = rng.choice(by_facility.get(robot["facility_id"]) or surgeons)
-        start = procedures.start_time(rng, day, offsets[robot["facility_id"]])
-        planned.append((start, robot["robot_id"], robot, surgeon))
-    planned.sort(key=lambda p: (p[0], p[1]))
-    procs, outcomes = [], []
-    for n, (start, _, robot, surgeon) in enumerate(planned, start=1):
-        procedure, outcome = procedures.make_procedure(rng, n, start, robot, surgeon)
-        procs.append(procedure)
-        outcomes.append(outcome)
-    return procs, outcomes
+    """`count` procedures over the history window, shaped by the local calendar and booked without double
+    booking or maintenance-day cases; numbered in start-time order."""
+    bookings = Bookings(robots, surgeons, {f["facility_id"]: f["time_zone"] for f in facilities})
+    take_out_of_service(bookings, robots, logs)
+    cases = []
+    for oversample in (1.1, 1.3, 1.7, 2.5, 4.0):
+        cases = book_cases(rng, math.ceil(count * oversample) + 3, bookings)
+        if len(cases) >= count:
+            break
+        bookings.ready.clear()
+    else:
+        raise RuntimeError(f"could only book {len(cases)} of {count} procedures")
+    # Dropping booked cases never creates a conflict; a random subset keeps the calendar's shape.
+    kept = sorted((cases[i] for i in rng.sample(range(len(cases)), count)), key=lambda c: (c[0]["start_time"], c[0]["robot_id"]))
+    for n, (procedure, outcome) in enumerate(kept, start=1):
+        procedures.renumber(procedure, outcome, n)
+    return [c[0] for c in kept], [c[1] for c in kept]
+
+
+def book_cases(rng: random.Random, wished_count: int, bookings: Bookings) -> list[tuple[dict, dict]]:
+    """Wish `wished_count` cases on local days weighted by the calendar, and book those that fit, in time order."""
+    days = local_calendar.history_days()
+    wishes = []
+    for day in rng.choices(days, weights=[local_calendar.day_weight(d) for d in days], k=wished_count):
+        robot = rng.choice(bookings.robots)
+        start, emergency = procedures.wished_start(rng, day, bookings.time_zones[robot["facility_id"]])
+        wishes.append((start, robot["robot_id"], robot, emergency))
+    wishes.sort(key=lambda w: (w[0], w[1]))
+    window = (datetime.combine(catalog.HISTORY_START, time(0), timezone.utc),
+              datetime.combine(catalog.HISTORY_END + timedelta(1), time(0), timezone.utc))
+    cases = []
+    for wished, _, robot, emergency in wishes:
+        slot = bookings.slot(rng, wished, robot, emergency)
+        if slot is None or not window[0] <= slot[0] < window[1]:
+            continue
+        start, robot, surgeon = slot
+        procedure, outcome = procedures.make_procedure(rng, 0, start, robot, surgeon)
+        if bookings.book(rng, procedure, robot, surgeon):
+            cases.append((procedure, outcome))
+    return cases
+
+
+def take_out_of_service(bookings: Bookings, robots: list[dict], logs: list[dict]) -> None:
+    """Maintenance days block their robot; a robot in status `maintenance` is out from its last log on."""
+    for log in logs:
+        bookings.block_day(log["robot_id"], log["maintenance_date"])
+    last = {log["robot_id"]: log["maintenance_date"] for log in logs}  # logs are in date order
+    for robot in robots:
+        if robot["status"] == "maintenance":
+            bookings.out_from[robot["robot_id"]] = last[robot["robot_id"]]
 
 
 def make_maintenance_history(rng: random.Random, count: int, robots: list[dict]) -> list[dict]:
-    """`count` maintenance logs over the history window; upgrades walk each robot's version forward."""
+    """`count` maintenance logs over the history window; upgrades walk each robot's version forward. A robot in
+    status `maintenance` went down with a fault in the last two weeks and has no later log."""
     first, last = catalog.HISTORY_START, catalog.HISTORY_END
-    planned = sorted(
-        (_day(rng, first, last), rng.choice(robots)["robot_id"], maintenance.random_kind(rng)) for _ in range(count)
-    )
+    down_since = {r["robot_id"]: last - timedelta(rng.randint(0, 13)) for r in robots if r["status"] == "maintenance"}
+    planned = [(day, robot_id, "corrective") for robot_id, day in down_since.items()][:count]
+    while len(planned) < count:
+        day, robot_id = _day(rng, first, last), rng.choice(robots)["robot_id"]
+        kind = maintenance.random_kind(rng)
+        if day < down_since.get(robot_id, last + timedelta(1)):
+            planned.append((day, robot_id, kind))
+    planned.sort()
     robots_by_id = {r["robot_id"]: r for r in robots}
     logs = []
     for n, (day, robot_id, kind) in enumerate(planned, start=1):
@@ -164,13 +204,6 @@ def _assign(rng: random.Random, n: int, facilities: list[dict]) -> dict:
     if n <= len(facilities):
         return facilities[n - 1]
     return rng.choices(facilities, weights=[f["bed_count"] for f in facilities])[0]
-
-
-def _group(rows: list[dict], key: str) -> dict[str, list[dict]]:
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(row[key], []).append(row)
-    return groups
 
 
 def _day(rng: random.Random, first: date, last: date) -> date:

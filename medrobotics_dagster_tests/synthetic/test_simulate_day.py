@@ -99,6 +99,36 @@ def test_deterministic_for_seed_and_day(make_database, tmp_path):
     assert json.dumps(summaries[0]) != json.dumps(summaries[2])
 
 
+def test_simulated_days_follow_the_booking_rules_of_the_history(source_url, tmp_path):
+    lake = Lake(url=str(tmp_path / "lake"))
+    generate(source_url, lake, scale=0.05, seed=42)
+    for _ in range(8):
+        simulate_day(source_url, lake, seed=5)
+    overlaps = query(
+        source_url,
+        "SELECT a.procedure_id, b.procedure_id FROM surgical_procedures a JOIN surgical_procedures b"
+        " ON a.procedure_id < b.procedure_id AND (a.robot_id = b.robot_id OR a.surgeon_id = b.surgeon_id)"
+        " AND a.start_time < b.end_time AND b.start_time < a.end_time",
+    )
+    assert overlaps == []
+    during_maintenance = query(
+        source_url,
+        "SELECT p.procedure_id FROM surgical_procedures p JOIN facilities f USING (facility_id)"
+        " JOIN robot_maintenance_logs m ON m.robot_id = p.robot_id"
+        " AND m.maintenance_date BETWEEN (p.start_time AT TIME ZONE f.time_zone)::date"
+        " AND (p.end_time AT TIME ZONE f.time_zone)::date",
+    )
+    assert during_maintenance == []
+    new = query(
+        source_url,
+        "SELECT extract(hour FROM p.start_time AT TIME ZONE f.time_zone), r.status FROM surgical_procedures p"
+        " JOIN facilities f USING (facility_id) JOIN surgical_robots r USING (robot_id)"
+        " WHERE p.procedure_id > 'PROC-000250'",
+    )
+    assert new and {status for _, status in new} == {"active"}
+    assert sum(8 <= hour < 18 for hour, _ in new) >= 0.75 * len(new)
+
+
 def test_refuses_an_empty_source(source_url, tmp_path):
     with pytest.raises(SourceEmpty, match="generate"):
         simulate_day(source_url, Lake(url=str(tmp_path / "lake")))

@@ -8,6 +8,8 @@ CREATE TABLE IF NOT EXISTS facilities (
     city             VARCHAR(100),
     state            VARCHAR(50),
     country          VARCHAR(50)  NOT NULL DEFAULT 'USA',
+    -- IANA zone of the hospital's own clock (e.g. 'America/New_York'): local hours, weekdays and holidays
+    time_zone        VARCHAR(64)  NOT NULL,
     facility_type    VARCHAR(50),
     bed_count        INTEGER      CHECK (bed_count IS NULL OR bed_count >= 0),
     created_at       TIMESTAMPTZ  NOT NULL DEFAULT now(),
