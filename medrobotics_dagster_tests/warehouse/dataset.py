@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from medrobotics_dagster.synthetic.catalog import time_zone
+
 LOADED = datetime(2024, 1, 1, 8, 0, 0)
 
 PROCEDURE_TYPES = [
@@ -23,6 +25,7 @@ def facility(facility_id: str, **overrides) -> dict:
         "city": ["Boston", "New York", "Houston", "Seattle"][n % 4],
         "state": ["MA", "NY", "TX", "WA"][n % 4],
         "country": "USA",
+        "time_zone": time_zone(["MA", "NY", "TX", "WA"][n % 4]),
         "facility_type": "Teaching Hospital",
         "bed_count": 400 + 50 * n,
         "created_at": LOADED,

@@ -17,7 +17,7 @@ def _fact(dbt_project) -> list[tuple]:
 
 def _quarantine(dbt_project) -> list[tuple]:
     return dbt_project.query(
-        "select procedure_id, robot_id, surgeon_id, facility_id, start_time, start_date_key, duration_minutes,"
+        "select procedure_id, robot_id, surgeon_id, facility_id, start_time, duration_minutes,"
         " blood_loss_ml, reason from analytics.fact_procedures_quarantine order by procedure_id"
     )
 
@@ -85,12 +85,12 @@ def test_window_is_replaced_exactly_and_other_days_are_untouched(dbt_project):
     assert after["PROC-000017"] == before["PROC-000017"]  # 03-05 is outside the window: not rebuilt
     assert {k: v for k, v in after.items() if k != "PROC-000500"} == {k: v for k, v in before.items() if k != "PROC-000010"}
     _reconcile(dbt_project, "p.start_time >= '2024-03-02' and p.start_time < '2024-03-04'",
-               "start_date_key >= 20240302 and start_date_key < 20240304")
+               "start_time >= '2024-03-02' and start_time < '2024-03-04'")
 
     # without vars the whole history is the window
     dbt_project.build(*FACTS)
     assert _fact(dbt_project)[0][0] == before["PROC-000001"][0]  # procedure_key is stable (md5 of procedure_id)
-    assert dict((r[1], r[14]) for r in _fact(dbt_project))["PROC-000017"] == 999
+    assert dbt_project.query("select duration_minutes from analytics.fact_procedures where procedure_id = 'PROC-000017'") == [(999,)]
     _reconcile(dbt_project)
 
 
@@ -98,7 +98,9 @@ def test_failure_after_the_delete_leaves_the_previous_rows(dbt_project):
     load_staging(dbt_project.warehouse_url, **_with_strays())
     dbt_project.build()
     before_fact, before_quarantine = _fact(dbt_project), _quarantine(dbt_project)
-    window_rows = [r for r in before_fact if 20240302 <= r[5] < 20240304]
+    window_rows = dbt_project.query(
+        "select procedure_id from analytics.fact_procedures where start_time >= '2024-03-02' and start_time < '2024-03-04'"
+    )
     assert window_rows
 
     # break a column the models read: the pre-hook delete runs, then building the new rows fails
@@ -154,11 +156,11 @@ def test_fact_plus_quarantine_reconciles_with_staging(dbt_project, window):
     if window:
         lo, hi = window["min_date"][:10], window["max_date"][:10]
         _reconcile(dbt_project, f"p.start_time >= '{lo}' and p.start_time < '{hi}'",
-                   f"start_date_key >= {lo.replace('-', '')} and start_date_key < {hi.replace('-', '')}")
+                   f"start_time >= '{lo}' and start_time < '{hi}'")
         assert dbt_project.query(
-            "select count(*) from (select start_date_key from analytics.fact_procedures union all"
-            " select start_date_key from analytics.fact_procedures_quarantine) k"
-            f" where start_date_key < {lo.replace('-', '')} or start_date_key >= {hi.replace('-', '')}"
+            "select count(*) from (select start_time from analytics.fact_procedures union all"
+            " select start_time from analytics.fact_procedures_quarantine) k"
+            f" where start_time < '{lo}' or start_time >= '{hi}'"
         ) == [(0,)]
     else:
         _reconcile(dbt_project)

@@ -1,6 +1,6 @@
 {#- Partition window of the incremental facts: vars min_date / max_date, [min, max), UTC.
     Values may be ISO dates or timestamps ("2024-01-15", "2024-01-15T00:00:00+00:00"); the window is
-    widened to whole UTC days (start floored, end rounded up) because facts are keyed by start_date_key.
+    widened to whole UTC days (start floored, end rounded up) because partitions are UTC days of start_time.
     Values are parsed as dates and re-rendered, so nothing from the vars reaches SQL unparsed. -#}
 
 {% macro parse_window_bound(value, name, round_up) -%}
@@ -43,18 +43,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of a partitioned incremental model: delete the window's rows (by date key) from the
-    existing table. dbt runs pre-hooks inside the model's transaction, before the insert, so the
-    window is replaced atomically; a failure after the delete rolls it back. No vars = whole table. -#}
-{% macro delete_partition_window(date_key_column) -%}
+{#- Pre-hook of a partitioned incremental model: delete the window's rows from the existing table, cut on the
+    same UTC timestamp column the model selects its source rows by (the facts' date keys are local days, which
+    do not line up with UTC partitions). dbt runs pre-hooks inside the model's transaction, before the insert,
+    so the window is replaced atomically; a failure after the delete rolls it back. No vars = whole table. -#}
+{% macro delete_partition_window(timestamp_column) -%}
     {%- if is_incremental() -%}
-        {%- set w = medrobotics.partition_window() -%}
-        delete from {{ this }}
-        {%- if w.min_day is not none or w.max_day is not none %}
-        where
-            {%- if w.min_day is not none %} {{ date_key_column }} >= {{ w.min_day | replace('-', '') }}{% endif -%}
-            {%- if w.min_day is not none and w.max_day is not none %} and{% endif -%}
-            {%- if w.max_day is not none %} {{ date_key_column }} < {{ w.max_day | replace('-', '') }}{% endif -%}
-        {%- endif -%}
+        delete from {{ this }} where {{ medrobotics.in_partition_window(timestamp_column) }}
     {%- endif -%}
 {%- endmacro %}

@@ -7,6 +7,7 @@ select
     city,
     state,
     country,
+    time_zone,
     facility_type,
     bed_count,
     created_at,

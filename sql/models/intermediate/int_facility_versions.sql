@@ -9,6 +9,7 @@ select
     city,
     state,
     country,
+    time_zone,
     facility_type,
     bed_count,
     version_number,

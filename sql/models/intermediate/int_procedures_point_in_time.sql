@@ -1,6 +1,7 @@
 {{ config(materialized='ephemeral') }}
--- Procedures of the partition window (vars min_date/max_date; all history without them) with their outcome
--- and the dimension versions valid at the procedure's start_time. Unresolved dimensions give a reason;
+-- Procedures of the partition window (vars min_date/max_date, UTC days of start_time; all history without them)
+-- with their outcome, the dimension versions valid at the procedure's start_time and that facility version's
+-- time_zone (NULL when the facility does not resolve). Unresolved dimensions give a reason;
 -- fact_procedures takes the resolved rows, fact_procedures_quarantine the others, so together they equal the source.
 
 with procedures as (
@@ -22,7 +23,7 @@ surgeon_versions as (
 ),
 
 facility_versions as (
-    select facility_key, facility_id, valid_from_ts, valid_to_ts from {{ ref('int_facility_versions') }}
+    select facility_key, facility_id, time_zone, valid_from_ts, valid_to_ts from {{ ref('int_facility_versions') }}
 ),
 
 known_robots as (select distinct robot_id from robot_versions),
@@ -35,6 +36,7 @@ resolved as (
         robot_versions.robot_key,
         surgeon_versions.surgeon_key,
         facility_versions.facility_key,
+        facility_versions.time_zone,
         case
             when robot_versions.robot_key is not null then null
             when known_robots.robot_id is null then 'unknown robot ' || procedures.robot_id
@@ -76,6 +78,7 @@ select
     resolved.robot_key,
     resolved.surgeon_key,
     resolved.facility_key,
+    resolved.time_zone,
     resolved.start_time,
     resolved.end_time,
     resolved.procedure_type,

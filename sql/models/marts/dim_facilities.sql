@@ -9,6 +9,7 @@ select
     cast(city as varchar(100)) as city,
     cast(state as varchar(50)) as state,
     cast(country as varchar(50)) as country,
+    cast(time_zone as varchar(64)) as time_zone,
     cast(facility_type as varchar(50)) as facility_type,
     cast(bed_count as integer) as bed_count,
     cast(valid_from_ts as date) as effective_date,

@@ -3,14 +3,16 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_partition_window('start_date_key') }}",
+        pre_hook="{{ delete_partition_window('start_time') }}",
         dist='robot_key',
-        sort=['start_date_key', 'robot_key'],
+        sort=['start_time', 'robot_key'],
     )
 }}
 -- One row per procedure whose robot, surgeon and facility resolve to the dimension versions valid at its
--- start_time, with its outcome. Incremental per partition window [min_date, max_date): the pre-hook deletes the
--- window's rows and this query re-inserts them in the same transaction, so re-runs are exact replacements.
+-- start_time, with its outcome. Date and time keys are the facility's local calendar (its time_zone, daylight
+-- saving included); start_time stays UTC. Incremental per partition window [min_date, max_date) of UTC days of
+-- start_time: the pre-hook deletes the window's rows by start_time and this query re-inserts them in the same
+-- transaction, so re-runs are exact replacements even where the local day differs from the UTC day.
 -- Keys come from the timestamp-precision versions (int_*_versions); the dimensions are built from the same
 -- snapshot rows with the same keys, and are listed here so that they are built before the fact:
 -- depends_on: {{ ref('dim_robots') }} {{ ref('dim_surgeons') }} {{ ref('dim_facilities') }}
@@ -22,10 +24,11 @@ select
     cast(robot_key as integer) as robot_key,
     cast(surgeon_key as integer) as surgeon_key,
     cast(facility_key as integer) as facility_key,
-    {{ date_key('start_time') }} as start_date_key,
-    {{ time_key('start_time') }} as start_time_key,
-    {{ date_key('end_time') }} as end_date_key,
-    {{ time_key('end_time') }} as end_time_key,
+    {{ date_key('local_start_time') }} as start_date_key,
+    {{ time_key('local_start_time') }} as start_time_key,
+    {{ date_key('local_end_time') }} as end_date_key,
+    {{ time_key('local_end_time') }} as end_time_key,
+    cast(start_time as timestamp) as start_time,
     cast(procedure_type as varchar(100)) as procedure_type,
     cast(procedure_category as varchar(50)) as procedure_category,
     cast(patient_id as varchar(100)) as patient_id,
@@ -42,5 +45,11 @@ select
     cast(coalesce(status, 'completed') as varchar(50)) as status,
     cast(created_at as timestamp) as created_at,
     cast(greatest(updated_at, outcome_updated_at) as timestamp) as updated_at
-from {{ ref('int_procedures_point_in_time') }}
-where quarantine_reason is null
+from (
+    select
+        point_in_time.*,
+        {{ utc_to_local('start_time', 'time_zone') }} as local_start_time,
+        {{ utc_to_local('end_time', 'time_zone') }} as local_end_time
+    from {{ ref('int_procedures_point_in_time') }} as point_in_time
+    where quarantine_reason is null
+) as procedures

@@ -3,14 +3,15 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_partition_window('start_date_key') }}",
+        pre_hook="{{ delete_partition_window('start_time') }}",
         dist='even',
-        sort=['start_date_key'],
+        sort=['start_time'],
     )
 }}
 -- Procedures of the window that could not be loaded into fact_procedures because their robot, surgeon or
--- facility has no dimension version valid at start_time, with the reason. Same window semantics as the fact:
--- fact_procedures + fact_procedures_quarantine = staging.surgical_procedures, per window.
+-- facility has no dimension version valid at start_time, with the reason. Same window semantics as the fact (UTC
+-- days of start_time): fact_procedures + fact_procedures_quarantine = staging.surgical_procedures, per window.
+-- No local date key: without a resolved facility there is no time zone to compute it in.
 
 select
     cast(procedure_id as varchar(100)) as procedure_id,
@@ -18,7 +19,6 @@ select
     cast(surgeon_id as varchar(50)) as surgeon_id,
     cast(facility_id as varchar(50)) as facility_id,
     cast(start_time as timestamp) as start_time,
-    {{ date_key('start_time') }} as start_date_key,
     cast(duration_minutes as integer) as duration_minutes,
     cast(blood_loss_ml as integer) as blood_loss_ml,
     cast(quarantine_reason as varchar(500)) as reason,
