@@ -1,6 +1,6 @@
 """The platform end to end on real services: generated source -> staging -> snapshots/dims -> facts."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
@@ -59,6 +59,18 @@ def test_every_fact_points_at_the_dimension_versions_of_its_own_members(platform
     assert mismatches == [(0,)]
 
 
+def test_hours_weekdays_and_business_hours_are_read_on_the_facilitys_clock(platform):
+    _, _, warehouse_url, _ = platform
+    assert query(warehouse_url, "SELECT DISTINCT time_zone FROM analytics.dim_facilities") == [("America/New_York",)]
+    business, night, weekend = query(
+        warehouse_url,
+        "SELECT avg(t.business_hours::int), avg((t.time_of_day = 'Night')::int), avg(d.is_weekend::int)"
+        " FROM analytics.fact_procedures f JOIN analytics.dim_time t ON t.time_key = f.start_time_key"
+        " JOIN analytics.dim_date d ON d.date_key = f.start_date_key",
+    )[0]
+    assert 0.8 <= business <= 0.97 and night < 0.05 and weekend < 0.15
+
+
 def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform):
     defs, source_url, warehouse_url, lake_dir = platform
     versions_before = query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0]
@@ -80,7 +92,7 @@ def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform)
         SELECT count(*) FROM analytics.fact_procedures f
         JOIN staging.surgical_procedures p ON p.procedure_id = f.procedure_id
         JOIN analytics.int_robot_versions v ON v.robot_key = f.robot_key
-        WHERE f.start_date_key = {day.strftime('%Y%m%d')}
+        WHERE f.start_time >= '{day}' AND f.start_time < '{day + timedelta(days=1)}'
           AND NOT (p.start_time >= v.valid_from_ts AND p.start_time < v.valid_to_ts)
         """,
     )
