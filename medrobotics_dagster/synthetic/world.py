@@ -121,7 +121,8 @@ def make_history(
     else:
         raise RuntimeError(f"could only book {len(cases)} of {count} procedures")
     # Dropping booked cases never creates a conflict; a random subset keeps the calendar's shape.
-    kept = sorted((cases[i] for i in rng.sample(range(len(cases)), count)), key=lambda c: (c[0]["start_time"], c[0]["robot_id"]))
+    kept = [cases[i] for i in rng.sample(range(len(cases)), count)]
+    kept.sort(key=lambda c: (c[0]["start_time"], c[0]["robot_id"]))
     for n, (procedure, outcome) in enumerate(kept, start=1):
         procedures.renumber(procedure, outcome, n)
     return [c[0] for c in kept], [c[1] for c in kept]
@@ -164,7 +165,10 @@ def make_maintenance_history(rng: random.Random, count: int, robots: list[dict])
     """`count` maintenance logs over the history window; upgrades walk each robot's version forward. A robot in
     status `maintenance` went down with a fault in the last two weeks and has no later log."""
     first, last = catalog.HISTORY_START, catalog.HISTORY_END
-    down_since = {r["robot_id"]: last - timedelta(rng.randint(0, 13)) for r in robots if r["status"] == "maintenance"}
+    down = [r for r in robots if r["status"] == "maintenance"]
+    for robot in down[count:]:  # fewer logs than robots down (tiny scales): those robots stay active
+        robot["status"] = "active"
+    down_since = {r["robot_id"]: last - timedelta(rng.randint(0, 13)) for r in down[:count]}
     planned = [(day, robot_id, "corrective") for robot_id, day in down_since.items()][:count]
     while len(planned) < count:
         day, robot_id = _day(rng, first, last), rng.choice(robots)["robot_id"]
