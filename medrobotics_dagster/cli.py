@@ -127,6 +127,20 @@ def run_demo(args: argparse.Namespace) -> None:
         raise CommandFailed(str(exc)) from exc
 
 
+def add_bench(subparsers) -> None:
+    """`medrobotics bench`: telemetry load throughput against a bare COPY baseline, in one line."""
+    parser = subparsers.add_parser("bench", help="time the telemetry load against a bare COPY of the same rows")
+    parser.add_argument("--scale", type=positive_float, default=1.0, help="size of the world generated if the source is empty")
+    parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed of the world generated if empty")
+    parser.set_defaults(run=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> None:
+    from medrobotics_dagster.bench import run_bench as bench
+
+    print(bench(scale=args.scale, seed=args.seed, echo=lambda line: print(line, file=sys.stderr)))
+
+
 def add_stop(subparsers) -> None:
     """`medrobotics stop`: stop the embedded PostgreSQL of local mode (it outlives the commands that start it)."""
     parser = subparsers.add_parser("stop", help="stop the embedded PostgreSQL under .medrobotics/")
@@ -140,7 +154,7 @@ def run_stop(args: argparse.Namespace) -> None:
     print(f"embedded PostgreSQL under {settings.home()}: {'stopped' if stopped else 'not running'}")
 
 
-SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo, add_stop)
+SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo, add_bench, add_stop)
 
 
 def build_parser() -> CliParser:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -55,6 +55,16 @@ def warehouse_row_counts(warehouse: Warehouse) -> list[tuple[str, int]]:
     return [(f"{s}.{t}", warehouse.query(f"SELECT count(*) FROM {qualified(s, t)}")[0][0]) for s, t in tables]
 
 
+def telemetry_summary(warehouse: Warehouse, lake: Lake) -> str:
+    """One line: telemetry rows loaded, lines quarantined, raw files in the lake."""
+    from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
+
+    rows = warehouse.query("SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0]
+    quarantined = warehouse.query("SELECT count(*) FROM analytics.telemetry_quarantine")[0][0]
+    files = sum(1 for _ in lake.list(RAW_TELEMETRY_PREFIX))
+    return f"telemetry: {rows:,} rows loaded, {quarantined:,} lines quarantined, {files:,} raw files"
+
+
 def materialize_all(
     defs: dg.Definitions, instance: dg.DagsterInstance, days: tuple[date, date] | None, echo: Callable[[str], None] = print
 ) -> None:
@@ -66,7 +76,11 @@ def materialize_all(
     whole = dg.AssetSelection.all().materializable() - daily
     runs = [("unpartitioned assets (staging dimensions, snapshots, dimensions)", whole, {})]
     if days is not None:
-        first, last = (d.strftime("%Y-%m-%d") for d in days)
+        from medrobotics_dagster.partitions import daily_partitions
+
+        first = days[0].strftime("%Y-%m-%d")
+        # A procedure that crosses midnight on the last day writes telemetry for the day after.
+        last = min((days[1] + timedelta(days=1)).strftime("%Y-%m-%d"), daily_partitions.get_last_partition_key())
         tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
         runs.append((f"daily partitions {first} .. {last} in one run", daily, tags))
     for label, selection, tags in runs:
@@ -102,6 +116,7 @@ def run_demo(scale: float = 1.0, seed: int = 42, echo: Callable[[str], None] = p
     echo("\nwarehouse row counts:")
     for name, rows in counts:
         echo(f"  {name:<{width}}  {rows:>9,}")
+    echo("\n" + telemetry_summary(warehouse, lake))
     echo(
         "\nopen the UI:  DAGSTER_HOME=$PWD .venv/bin/dagster dev -w workspace.yaml   (then http://127.0.0.1:3000)"
     )

@@ -26,6 +26,9 @@ def test_demo_generates_builds_everything_and_reports_counts(embedded_home):
     assert counts["analytics.fact_procedures"] == counts["staging.surgical_procedures"] > 0
     assert counts["analytics.dim_robots"] >= counts["staging.surgical_robots"] > 0
     assert any("dagster dev" in line for line in lines)
+    files = sum(1 for _ in (embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
+    assert counts["analytics.fact_procedure_telemetry"] > 0 and counts["analytics.telemetry_quarantine"] == 0
+    assert f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, {files:,} raw files" in [line.strip() for line in lines]
 
     # a second demo finds the data and does not generate again
     again: list[str] = []

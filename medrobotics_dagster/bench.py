@@ -1,0 +1,120 @@
+"""`medrobotics bench`: the telemetry load's throughput against a bare `COPY` of the same rows, in one invocation.
+
+The load runs in a child process (so its peak memory is its own): one in-process Dagster run of the telemetry
+assets over the whole range. The baseline then COPYs the fact's own rows, as pre-flattened CSV, into an empty
+table of the same shape in the same database.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import resource
+import time
+import warnings
+from datetime import timedelta
+from typing import Callable
+
+from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
+from medrobotics_dagster.resources.lake import Lake
+
+BASELINE_TABLE = "bench_copy_baseline"
+
+
+def _load_in_child(first: str, last: str, queue) -> None:
+    warnings.simplefilter("ignore")
+    import dagster as dg
+
+    from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
+    from medrobotics_dagster.definitions import defs
+
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    started = time.perf_counter()
+    result = dg.materialize(
+        list(defs.assets), selection=[SAMPLES_KEY, QUARANTINE_KEY, FACT_KEY], resources=dict(defs.resources),
+        instance=dg.DagsterInstance.ephemeral(), tags=tags, raise_on_error=False, run_config=quiet,
+    )
+    wall = time.perf_counter() - started
+    steps = {
+        event.step_key: event.event_specific_data.duration_ms / 1000
+        for event in result.all_events
+        if event.is_step_success
+    }
+    queue.put((result.success, wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, steps))
+
+
+def _extract_procedures(first: str, last: str) -> None:
+    """The procedures extract the telemetry load resolves against (not timed)."""
+    import dagster as dg
+
+    from medrobotics_dagster.defs.staging.operational_extracts import staging_key
+    from medrobotics_dagster.definitions import defs
+
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    result = dg.materialize(
+        list(defs.assets), selection=[staging_key("surgical_procedures")], resources=dict(defs.resources),
+        instance=dg.DagsterInstance.ephemeral(), tags=tags, run_config=quiet,
+    )
+    assert result.success
+
+
+def copy_baseline(warehouse: Warehouse) -> float:
+    """Rows per second of a bare COPY FROM STDIN of the fact's rows as CSV into an empty table of the same shape."""
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        buffer = io.BytesIO()
+        cur.copy_expert("COPY analytics.fact_procedure_telemetry TO STDOUT WITH (FORMAT csv)", buffer)
+        rows = cur.rowcount
+        cur.execute(f"DROP TABLE IF EXISTS analytics.{BASELINE_TABLE}")
+        cur.execute(f"CREATE TABLE analytics.{BASELINE_TABLE} (LIKE analytics.fact_procedure_telemetry)")
+    buffer.seek(0)
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        started = time.perf_counter()
+        cur.copy_expert(f"COPY analytics.{BASELINE_TABLE} FROM STDIN WITH (FORMAT csv)", buffer, size=1 << 20)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        cur.execute(f"DROP TABLE analytics.{BASELINE_TABLE}")
+    return rows / seconds
+
+
+def run_bench(scale: float, seed: int = 42, echo: Callable[[str], None] = print) -> str:
+    """Generate (or reuse) a world, time the telemetry load and the baseline, return the result line."""
+    from medrobotics_dagster.demo import procedure_days
+    from medrobotics_dagster.synthetic.generator import generate
+
+    source, warehouse, lake = SourceDatabase(), Warehouse(), Lake()
+    if warehouse.dialect != "postgres":
+        raise SystemExit("medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL")
+    days = procedure_days(source)
+    if days is None:
+        echo(f"source is empty: generating a world at scale {scale} ...")
+        generate(source.resolved_url(), lake, scale=scale, seed=seed)
+        days = procedure_days(source)
+    else:
+        echo("reusing the world already in the source (medrobotics generate --reset to change its scale)")
+    first = days[0].isoformat()
+    # Procedures that cross midnight write a file for the next day too; the range stops at the last partition.
+    last = min((days[1] + timedelta(days=1)).isoformat(), daily_partitions.get_last_partition_key())
+    echo(f"extracting procedures {first} .. {last} ...")
+    _extract_procedures(first, last)
+    echo("loading telemetry (one in-process run over the whole range) ...")
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_load_in_child, args=(first, last, queue))
+    child.start()
+    success, wall, peak_mb, steps = queue.get()
+    child.join()
+    # A range run records a materialization per partition and asset: the rest of the wall time is Dagster's.
+    echo("step seconds: " + ", ".join(f"{step}={seconds:.2f}" for step, seconds in steps.items()))
+    if not success:
+        raise SystemExit("the telemetry load failed; run it in the Dagster UI to see why")
+    rows = warehouse.query("SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0]
+    echo("timing the bare COPY baseline ...")
+    baseline = copy_baseline(warehouse)
+    rate = rows / wall
+    return (
+        f"telemetry_load rows={rows} wall_s={wall:.2f} rows_per_s={rate:.0f} "
+        f"copy_baseline_rows_per_s={baseline:.0f} ratio={rate / baseline:.2f} peak_rss_mb={peak_mb:.0f}"
+    )
