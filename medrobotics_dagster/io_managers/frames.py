@@ -54,6 +54,8 @@ def declared_column_types(metadata: Mapping | None) -> dict[str, ColumnType]:
 
 
 def _inferred_arrow(frame: pd.DataFrame) -> pa.Table:
+    frame = frame.copy(deep=False)
+    frame.attrs = {}  # the types travel separately; pandas would try to store them as JSON in the schema
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 

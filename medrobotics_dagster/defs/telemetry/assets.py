@@ -54,8 +54,8 @@ def stable_procedure_key(procedure_id: str) -> int:
     return int(hashlib.md5(procedure_id.encode("utf-8")).hexdigest()[:15], 16)
 
 
-def procedures_for(warehouse: Warehouse, start: datetime, end: datetime) -> dict[str, ProcedureInfo]:
-    """Procedures extracted for [start - 1 day, end): a procedure that crosses midnight started the day before."""
+def procedures_by_day(warehouse: Warehouse, start: datetime, end: datetime) -> dict[date, dict[str, ProcedureInfo]]:
+    """Procedures extracted for [start - 1 day, end), by the UTC day they started."""
     staging_procedures = qualified(STAGING_SCHEMA, "surgical_procedures")
     with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(
@@ -69,18 +69,27 @@ def procedures_for(warehouse: Warehouse, start: datetime, end: datetime) -> dict
             return {}
         if "facilities" in present:
             cur.execute(
-                f"SELECT p.procedure_id, COALESCE(f.time_zone, 'UTC') FROM {staging_procedures} p "
+                f"SELECT p.procedure_id, COALESCE(f.time_zone, 'UTC'), p.start_time FROM {staging_procedures} p "
                 f"LEFT JOIN {qualified(STAGING_SCHEMA, 'facilities')} f ON f.facility_id = p.facility_id "
                 "WHERE p.start_time >= %(start)s AND p.start_time < %(end)s",
                 {"start": start - timedelta(days=1), "end": end},
             )
         else:
             cur.execute(
-                f"SELECT procedure_id, 'UTC' FROM {staging_procedures} WHERE start_time >= %(start)s AND start_time < %(end)s",
+                f"SELECT procedure_id, 'UTC', start_time FROM {staging_procedures} WHERE start_time >= %(start)s AND start_time < %(end)s",
                 {"start": start - timedelta(days=1), "end": end},
             )
         rows = cur.fetchall()
-    return {pid: ProcedureInfo(stable_procedure_key(pid), zone) for pid, zone in rows}
+    by_day: dict[date, dict[str, ProcedureInfo]] = {}
+    for pid, zone, started in rows:
+        by_day.setdefault(started.date(), {})[pid] = ProcedureInfo(stable_procedure_key(pid), zone)
+    return by_day
+
+
+def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) -> dict[str, ProcedureInfo]:
+    """The procedures a day's samples may belong to: those that started that day or the day before, whatever
+    range the day is loaded in (a partition's rows must not depend on its neighbours in the run)."""
+    return {**by_day.get(day - timedelta(days=1), {}), **by_day.get(day, {})}
 
 
 def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
@@ -100,12 +109,12 @@ class DayStream:
         self.unknown_fields: Counter = Counter()
         self.over_budget: dict[str, float] = {}
 
-    def tables(self, files_by_day: dict[date, list[RawFile]], procedures: dict[str, ProcedureInfo]) -> Iterator[tuple[str, pa.Table]]:
+    def tables(self, files_by_day: dict[date, list[RawFile]], procedures: dict[date, dict[str, ProcedureInfo]]) -> Iterator[tuple[str, pa.Table]]:
         workers = S3_FETCH_WORKERS if self.lake.resolved_url().startswith("s3://") else 4
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for day in self.days:
                 files = files_by_day.get(day, [])
-                result = parse_day(day, _fetch(self.lake, files, pool), procedures, self.loaded_at)
+                result = parse_day(day, _fetch(self.lake, files, pool), procedures_for_day(procedures, day), self.loaded_at)
                 self._record(day, result)
                 yield day.isoformat(), result.samples
 
@@ -203,7 +212,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
     for raw in files:
         if raw.day in wanted:
             files_by_day.setdefault(raw.day, []).append(raw)
-    procedures = procedures_for(warehouse, window.start, window.end)
+    procedures = procedures_by_day(warehouse, window.start, window.end)
     stream = DayStream(lake, warehouse, days, config.error_budget, context.log)
     yield dg.Output(
         PartitionedTables(stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary),

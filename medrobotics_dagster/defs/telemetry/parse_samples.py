@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -62,6 +63,7 @@ FLAT_SCHEMA = pa.schema(
 )
 _MEASUREMENT_PATHS = {path: kind for path, _, kind in MEASUREMENTS}
 _KNOWN_OBJECTS = frozenset(path.rsplit(".", 1)[0] for path in KNOWN_PATHS if "." in path)
+INT32_MAX = 2**31 - 1
 _EXPECTED = {"numeric": "a number", "integer": "an integer", "varchar": "a string", "boolean": "a boolean"}
 
 
@@ -151,6 +153,7 @@ def _fast_flat(bodies: Sequence[bytes], indexes: Sequence[int], line_counts: Seq
     table = _read_fast(bodies)
     if table.num_rows != sum(line_counts):  # the reader skips blank lines: line numbers would drift
         raise ValueError("blank lines")
+    table.validate(full=True)  # Arrow's reader lets invalid UTF-8 inside strings through; such files go line by line
     columns, unknown = _flatten_arrow(table)
     for path in unknown:
         unknown_counter[path] += table.num_rows - columns[path].null_count
@@ -194,7 +197,11 @@ def _parse_line(line: bytes, unknown_counter: Counter) -> tuple[dict | None, str
             kind = _MEASUREMENT_PATHS[prefix].kind
             if value is not None and not _json_kind_ok(kind, value):
                 return f"{prefix}: expected {_EXPECTED[kind]}, got {type(value).__name__} {str(value)[:40]!r}"
-            row[prefix] = int(value) if kind == "integer" and value is not None else value
+            if kind == "integer" and value is not None:
+                if abs(value) > INT32_MAX:
+                    return f"{prefix} {value} does not fit INTEGER"
+                value = int(value)
+            row[prefix] = value
         elif _is_known_object(prefix):
             if value is None:
                 return None
@@ -285,21 +292,26 @@ def _reasons(flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Ma
             mark(pc.greater_equal(pc.abs(pc.round(values, kind.scale)), limit), lambda i, p=path, k=kind, v=values: f"{p} {v[i].as_py()} does not fit DECIMAL({k.precision},{k.scale})")
             mark(pc.invert(pc.is_finite(values)), lambda i, p=path: f"{p} is not a finite number")
         elif kind.kind == "integer":
-            mark(pc.greater(pc.abs(values), 2**31 - 1), lambda i, p=path, v=values: f"{p} {v[i].as_py()} does not fit INTEGER")
+            mark(pc.greater(pc.abs(values), INT32_MAX), lambda i, p=path, v=values: f"{p} {v[i].as_py()} does not fit INTEGER")
         elif kind.kind == "varchar":
             mark(pc.greater(pc.utf8_length(values), kind.length), lambda i, p=path, k=kind: f"{p} is longer than {k.length} characters")
+    for name in ("procedure_id", "robot_id", "tool.type"):
+        mark(pc.match_substring(flat.column(name), "\x00"), lambda i, n=name: f"{n} contains a NUL character")
     mark(pc.greater(pc.utf8_length(pids), 100), lambda i: "procedure_id is longer than 100 characters")
     robots = flat.column("robot_id")
     mark(pc.greater(pc.utf8_length(robots), 50), lambda i: "robot_id is longer than 50 characters")
-    # Duplicates: the first occurrence (in key order, then line order) wins.
+    # Duplicates among the rows that pass every other check: the first (in key order, then line order) wins,
+    # so a corrected resend of a rejected sample still loads.
     order = pa.array(np.arange(n, dtype=np.int64))
-    keyed = pa.table({"p": pids, "t": stamps, "i": order})
+    good = pa.array([reason is None for reason in reasons])
+    keyed = pa.table({"p": pids, "t": stamps, "i": order}).filter(good)
     firsts = keyed.group_by(["p", "t"], use_threads=False).aggregate([("i", "min")]).column("i_min")
     first_of = {}
-    duplicate = pc.invert(pc.is_in(order, value_set=firsts))
+    duplicate = pc.and_(good, pc.invert(pc.is_in(order, value_set=firsts)))
     if pc.any(duplicate).as_py():
-        for p, t, i in zip(pids.to_pylist(), stamps.to_pylist(), range(n)):
-            first_of.setdefault((p, t), i)
+        for p, t, i, ok in zip(pids.to_pylist(), stamps.to_pylist(), range(n), good.to_pylist()):
+            if ok:
+                first_of.setdefault((p, t), i)
 
         def where(i: int) -> str:
             j = first_of[(pids[i].as_py(), stamps[i].as_py())]
@@ -341,6 +353,16 @@ def local_time_keys(stamps: pa.ChunkedArray, zones: pa.ChunkedArray) -> pa.Array
 
 # ---------------------------------------------------------------------------------------------- the day
 
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
+
+
+def count_lines(body: bytes) -> int:
+    """Lines that carry something (a blank line is no sample and no error)."""
+    if not _BLANK_LINE.search(body):
+        return body.count(b"\n")
+    return sum(1 for line in body.split(b"\n") if line.strip())
+
+
 
 def parse_day(
     day: date,
@@ -361,7 +383,7 @@ def parse_day(
             bodies.append(None)
             continue
         bodies.append(body if not body or body.endswith(b"\n") else body + b"\n")
-    result.lines_read = sum(body.count(b"\n") for body in bodies if body)
+    result.lines_read = sum(count_lines(body) for body in bodies if body)
     flats = _flat_tables(raws, bodies, result)
     flat = pa.concat_tables(flats) if flats else FLAT_SCHEMA.empty_table()
     if flat.num_rows == 0:
