@@ -22,43 +22,33 @@ from medrobotics_dagster.resources.lake import Lake
 BASELINE_TABLE = "bench_copy_baseline"
 
 
+def _materialize_range(selection: list, first: str, last: str):
+    """One in-process run of `selection` over the partitions first..last, console quiet."""
+    import dagster as dg
+
+    from medrobotics_dagster.definitions import defs
+
+    return dg.materialize(
+        list(defs.assets),
+        selection=selection,
+        resources=dict(defs.resources),
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+
+
 def _load_in_child(first: str, last: str, queue) -> None:
+    """The timed telemetry load, in a child process so that its peak memory is its own."""
     warnings.simplefilter("ignore")
-    import dagster as dg
-
     from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
-    from medrobotics_dagster.definitions import defs
 
-    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     started = time.perf_counter()
-    result = dg.materialize(
-        list(defs.assets), selection=[SAMPLES_KEY, QUARANTINE_KEY, FACT_KEY], resources=dict(defs.resources),
-        instance=dg.DagsterInstance.ephemeral(), tags=tags, raise_on_error=False, run_config=quiet,
-    )
+    result = _materialize_range([SAMPLES_KEY, QUARANTINE_KEY, FACT_KEY], first, last)
     wall = time.perf_counter() - started
-    steps = {
-        event.step_key: event.event_specific_data.duration_ms / 1000
-        for event in result.all_events
-        if event.is_step_success
-    }
+    steps = {event.step_key: event.event_specific_data.duration_ms / 1000 for event in result.all_events if event.is_step_success}
     queue.put((result.success, wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, steps))
-
-
-def _extract_procedures(first: str, last: str) -> None:
-    """The procedures extract the telemetry load resolves against (not timed)."""
-    import dagster as dg
-
-    from medrobotics_dagster.defs.staging.operational_extracts import staging_key
-    from medrobotics_dagster.definitions import defs
-
-    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    result = dg.materialize(
-        list(defs.assets), selection=[staging_key("surgical_procedures")], resources=dict(defs.resources),
-        instance=dg.DagsterInstance.ephemeral(), tags=tags, run_config=quiet,
-    )
-    assert result.success
 
 
 def copy_baseline(warehouse: Warehouse) -> float:
@@ -98,7 +88,10 @@ def run_bench(scale: float, seed: int = 42, echo: Callable[[str], None] = print)
     # Procedures that cross midnight write a file for the next day too; the range stops at the last partition.
     last = min((days[1] + timedelta(days=1)).isoformat(), daily_partitions.get_last_partition_key())
     echo(f"extracting procedures {first} .. {last} ...")
-    _extract_procedures(first, last)
+    from medrobotics_dagster.defs.staging.operational_extracts import staging_key
+
+    if not _materialize_range([staging_key("surgical_procedures")], first, last).success:
+        raise SystemExit("extracting the procedures failed; see the Dagster UI")
     echo("loading telemetry (one in-process run over the whole range) ...")
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()

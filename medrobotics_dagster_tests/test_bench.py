@@ -1,0 +1,25 @@
+"""`medrobotics bench` on a tiny world: it loads every generated sample and ends with its one result line."""
+
+import re
+
+from medrobotics_dagster.bench import run_bench
+from medrobotics_dagster_tests.database import query
+
+LINE = re.compile(
+    r"^telemetry_load rows=(\d+) wall_s=[\d.]+ rows_per_s=\d+ copy_baseline_rows_per_s=\d+ ratio=[\d.]+ peak_rss_mb=\d+$"
+)
+
+
+def test_bench_loads_every_sample_and_prints_one_line(source_url, warehouse_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(tmp_path / "lake"))
+    progress: list[str] = []
+    line = run_bench(scale=0.01, seed=7, echo=progress.append)
+    match = LINE.match(line)
+    assert match, line
+    lines = sum(path.read_bytes().count(b"\n") for path in (tmp_path / "lake" / "raw" / "telemetry").rglob("*.json"))
+    assert int(match.group(1)) == lines  # every generated sample is in the fact
+    assert int(match.group(1)) == query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0] > 0
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.telemetry_quarantine") == [(0,)]
+    assert query(warehouse_url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'bench_copy_baseline'") == [(0,)]
