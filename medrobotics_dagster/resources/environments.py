@@ -12,11 +12,13 @@ from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetI
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.pseudonymizer import KEY_SETTING as PATIENT_ID_KEY_SETTING, Pseudonymizer
 
 
-def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake) -> dict[str, Any]:
+def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake, pseudonymizer: Pseudonymizer) -> dict[str, Any]:
     return {
         "source_db": source_db,
+        "pseudonymizer": pseudonymizer,
         "warehouse": warehouse,
         "lake": lake,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
@@ -27,7 +29,7 @@ def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake) -> di
 
 def local_resources() -> dict[str, Any]:
     """URLs from the environment when set, else an embedded PostgreSQL and `.medrobotics/lake` (resolved at run time)."""
-    return _assemble(SourceDatabase(), Warehouse(dialect="postgres"), Lake())
+    return _assemble(SourceDatabase(), Warehouse(dialect="postgres"), Lake(), Pseudonymizer())
 
 
 def prod_resources() -> dict[str, Any]:
@@ -38,6 +40,7 @@ def prod_resources() -> dict[str, Any]:
             url=dg.EnvVar(settings.WAREHOUSE_URL), dialect="redshift", iam_role=dg.EnvVar(settings.REDSHIFT_IAM_ROLE)
         ),
         Lake(url=dg.EnvVar(settings.LAKE_URL)),
+        Pseudonymizer(key=dg.EnvVar(PATIENT_ID_KEY_SETTING)),
     )
 
 

@@ -10,6 +10,7 @@ from medrobotics_dagster.defs.sources.operational_tables import OPERATIONAL_TABL
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.io_managers.warehouse_sql import qualified, quote_ident
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
+from medrobotics_dagster.resources.pseudonymizer import Pseudonymizer
 
 STAGING_SCHEMA = "staging"
 
@@ -25,6 +26,7 @@ class Extract:
     query: str
     partition_expr: str | None = None  # the UTC time column a daily partition is cut on
     reads: tuple[str, ...] = ()  # source tables besides `table` that the query joins
+    pseudonymized: tuple[str, ...] = ()  # patient identifiers: replaced by keyed hashes before they are stored
 
 
 EXTRACTS = [
@@ -39,6 +41,7 @@ EXTRACTS = [
         "procedure_id",
         "SELECT * FROM surgical_procedures WHERE start_time >= %(start)s AND start_time < %(end)s ORDER BY procedure_id",
         partition_expr="start_time",
+        pseudonymized=("patient_id",),
     ),
     Extract(
         "procedure_outcomes",
@@ -71,12 +74,14 @@ def build_extract_asset(extract: Extract) -> dg.AssetsDefinition:
         metadata={"partition_expr": extract.partition_expr} if partitioned else None,
         retry_policy=EXTRACT_RETRY_POLICY,
     )
-    def _extract(context: dg.AssetExecutionContext, source_db: SourceDatabase) -> pd.DataFrame:
+    def _extract(context: dg.AssetExecutionContext, source_db: SourceDatabase, pseudonymizer: Pseudonymizer) -> pd.DataFrame:
         params = None
         if partitioned:
             window = context.partition_time_window
             params = {"start": window.start, "end": window.end}
         frame = source_db.read_frame(extract.query, params)
+        for column in extract.pseudonymized:
+            frame[column] = pd.array(pseudonymizer.pseudonyms(frame[column]), dtype=object)
         context.log.info(f"extracted {len(frame)} row(s) from {extract.table}")
         return frame
 

@@ -29,6 +29,7 @@ from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetI
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.pseudonymizer import Pseudonymizer
 from medrobotics_dagster.synthetic.source_schema import apply_schema
 from medrobotics_dagster_tests.database import query
 
@@ -88,6 +89,7 @@ def resources(warehouse_url: str, lake_url: str, source_url: str | None = None) 
     }
     if source_url:
         out["source_db"] = SourceDatabase(url=source_url)
+        out["pseudonymizer"] = Pseudonymizer(key="k" * 32)
     return out
 
 
