@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
-from medrobotics_dagster.resources.lake import LakeObject
+from medrobotics_dagster.resources.lake import LakeObject, check_key
 KEY_PATTERN = re.compile(r"^raw/telemetry/procedure-(?P<procedure_id>[^/]+)/(?P<day>\d{8})\.json(?P<gzip>\.gz)?$")
 
 
@@ -34,6 +34,10 @@ def parse_key(obj: LakeObject) -> RawFile | None:
     """The file's contract fields, or None when its key does not follow the contract."""
     match = KEY_PATTERN.match(obj.key)
     if not match:
+        return None
+    try:
+        check_key(obj.key)  # e.g. a backslash or a '..' part: the lake would refuse to read it
+    except ValueError:
         return None
     try:
         day = datetime.strptime(match["day"], "%Y%m%d").date()
