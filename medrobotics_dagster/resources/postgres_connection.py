@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import psycopg2
 import psycopg2.extensions
 
-from medrobotics_dagster.settings import ConfigError, redact
+from medrobotics_dagster.settings import ConfigError, environment, redact
 
 Dialect = Literal["postgres", "redshift"]
 DEFAULT_PORTS = {"postgres": 5432, "redshift": 5439}
@@ -72,8 +72,10 @@ def connection_params(url: str, dialect: Dialect | None = None) -> ConnectionPar
     unknown = sorted(set(query) - set(QUERY_PARAMETERS))
     if unknown:
         raise ValueError(f"unsupported URL parameters {unknown} (supported: {', '.join(QUERY_PARAMETERS)})")
-    # Redshift is reached over networks we do not own: encrypted unless the URL explicitly says otherwise.
-    sslmode = query.get("sslmode") or ("require" if dialect == "redshift" else "prefer")
+    # Redshift, and RDS in production, are reached over networks we do not own: encrypted unless the URL
+    # explicitly says otherwise. A local PostgreSQL (laptop, CI) may use a socket or plain TCP.
+    encrypted = dialect == "redshift" or environment() == "prod"
+    sslmode = query.get("sslmode") or ("require" if encrypted else "prefer")
     if sslmode not in SSLMODES:
         raise ValueError(f"sslmode must be one of {', '.join(SSLMODES)}, got {sslmode!r}")
     host = unquote(parts.hostname or "") or query.get("host")

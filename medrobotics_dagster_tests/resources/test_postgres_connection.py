@@ -82,3 +82,14 @@ def test_a_redshift_dialect_connection_runs_the_set_on_a_real_server(warehouse_u
             cur.execute("SHOW statement_timeout")
             assert cur.fetchone()[0] == "30min"
             assert conn.get_dsn_parameters()["sslmode"] == "disable"
+
+
+def test_rds_in_production_defaults_to_tls_while_a_local_postgresql_may_not(monkeypatch):
+    from medrobotics_dagster.resources.postgres_connection import connection_params
+
+    url = "postgresql://loader:pw@rds.example.internal:5432/operational"
+    monkeypatch.setenv("MEDROBOTICS_ENV", "local")
+    assert connection_params(url).sslmode == "prefer"
+    monkeypatch.setenv("MEDROBOTICS_ENV", "prod")
+    assert connection_params(url).sslmode == "require"
+    assert connection_params(url + "?sslmode=verify-full").sslmode == "verify-full"
