@@ -91,7 +91,7 @@ def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform)
         f"""
         SELECT count(*) FROM analytics.fact_procedures f
         JOIN staging.surgical_procedures p ON p.procedure_id = f.procedure_id
-        JOIN analytics.int_robot_versions v ON v.robot_key = f.robot_key
+        JOIN intermediate.int_robot_versions v ON v.robot_key = f.robot_key
         WHERE f.start_time >= '{day}' AND f.start_time < '{day + timedelta(days=1)}'
           AND NOT (p.start_time >= v.valid_from_ts AND p.start_time < v.valid_to_ts)
         """,

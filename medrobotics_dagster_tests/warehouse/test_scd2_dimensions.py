@@ -17,7 +17,7 @@ def _dim(dbt_project, table: str, order: str) -> list[tuple]:
 
 def _versions(dbt_project, model: str, natural_id: str, key: str) -> list[tuple]:
     return dbt_project.query(
-        f"select {natural_id}, {key}, valid_from_ts, valid_to_ts, is_current from analytics.{model} order by {key}"
+        f"select {natural_id}, {key}, valid_from_ts, valid_to_ts, is_current from intermediate.{model} order by {key}"
     )
 
 
@@ -158,7 +158,7 @@ def test_surrogate_keys_are_stable_across_runs(dbt_project):
         assert min(set(new_keys) - set(old_keys)) > max(old_keys), model
     assert dbt_project.query("select facility_key, effective_date from analytics.dim_facilities where facility_id = 'FAC-000'") == [(4, date(2020, 1, 1))]
     # dims expose the same keys as the versions the facts join
-    assert dbt_project.query("select count(*) from analytics.dim_robots d join analytics.int_robot_versions v using (robot_key)"
+    assert dbt_project.query("select count(*) from analytics.dim_robots d join intermediate.int_robot_versions v using (robot_key)"
                              " where d.robot_id <> v.robot_id or d.effective_date <> cast(v.valid_from_ts as date)") == [(0,)]
 
 
@@ -174,7 +174,7 @@ def test_member_reappearing_after_delete_gets_a_new_non_overlapping_version(dbt_
     dbt_project.build(*DIMS)  # the SCD2 data tests (one current version, no overlaps) run here too
 
     rows = dbt_project.query(
-        "select surgeon_key, valid_from_ts, valid_to_ts, is_current from analytics.int_surgeon_versions"
+        "select surgeon_key, valid_from_ts, valid_to_ts, is_current from intermediate.int_surgeon_versions"
         " where surgeon_id = 'SUR-002' order by surgeon_key"
     )
     assert [(key, current) for key, _, _, current in rows] == [(2, False), (5, True)]

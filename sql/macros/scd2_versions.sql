@@ -11,13 +11,19 @@
       member can appear later with an older updated_at.)
 
     Windows, half-open [valid_from_ts, valid_to_ts):
-      * the first version of a member starts at var history_start (or earlier), so facts older than
-        the member's first snapshot resolve to it;
+      * the first version of EVERY member starts at var history_start exactly (one rule for every member
+        of every dimension, whatever its first dbt_valid_from, earlier or later), so facts older than the
+        member's first snapshot resolve to it, and a point-in-time lookup from one dimension into another
+        (a robot version's facility) always finds a version: a member-dependent first start such as
+        least(history_start, dbt_valid_from) would let a robot's first version begin before any version of
+        its facility. Facts before history_start resolve to nothing (dim_date starts there too);
       * later versions start at dbt_valid_from (source updated_at), but never before the previous
         version's end (a member re-appearing after a hard delete) and never before an earlier version's
         start (non-increasing updated_at) - so windows never overlap;
       * a version ends at dbt_valid_to (next change, hard-delete time, or far future when current),
-        capped at the next version's start. -#}
+        capped at the next version's start;
+      * ended_by_delete: the version was closed without a successor starting at that instant (the member
+        left the source); the only place a member's windows may leave a gap. -#}
 {% macro scd2_version_ctes(snapshot_relation, natural_id, key_name) -%}
 snapshot_rows as (
     select
@@ -43,7 +49,7 @@ candidate_starts as (
     select
         with_previous.*,
         case
-            when version_number = 1 then least({{ history_start_timestamp() }}, dbt_valid_from)
+            when version_number = 1 then {{ history_start_timestamp() }}
             else greatest(dbt_valid_from, previous_valid_to)
         end as candidate_valid_from
     from with_previous
@@ -62,18 +68,34 @@ monotonic_starts as (
 with_next as (
     select
         monotonic_starts.*,
-        lead(valid_from_ts) over (partition by {{ natural_id }} order by version_number) as next_valid_from
+        lead(valid_from_ts) over (partition by {{ natural_id }} order by version_number) as next_valid_from,
+        lead(dbt_valid_from) over (partition by {{ natural_id }} order by version_number) as next_dbt_valid_from
     from monotonic_starts
+),
+
+with_end_reason as (
+    select
+        with_next.*,
+        case
+            when dbt_valid_to is null or dbt_valid_to = {{ far_future_timestamp() }} then false
+            when next_dbt_valid_from is not null and next_dbt_valid_from = dbt_valid_to then false
+            else true
+        end as ended_by_delete
+    from with_next
 ),
 
 scd2_versions as (
     select
-        with_next.*,
+        with_end_reason.*,
         cast(scd2_surrogate_key as integer) as {{ key_name }},
         greatest(
             valid_from_ts,
-            least(coalesce(dbt_valid_to, {{ far_future_timestamp() }}), coalesce(next_valid_from, {{ far_future_timestamp() }}))
+            case
+                -- closed by a change: ends exactly where its successor starts (no gap, no overlap)
+                when next_valid_from is not null and not ended_by_delete then next_valid_from
+                else least(coalesce(dbt_valid_to, {{ far_future_timestamp() }}), coalesce(next_valid_from, {{ far_future_timestamp() }}))
+            end
         ) as valid_to_ts
-    from with_next
+    from with_end_reason
 )
 {%- endmacro %}

@@ -25,6 +25,7 @@ select
     robots.version_number,
     robots.valid_from_ts,
     robots.valid_to_ts,
+    robots.ended_by_delete,
     case when robots.valid_to_ts = {{ far_future_timestamp() }} then true else false end as is_current
 from scd2_versions as robots
 left join facility_versions

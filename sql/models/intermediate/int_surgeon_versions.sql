@@ -12,5 +12,6 @@ select
     version_number,
     valid_from_ts,
     valid_to_ts,
+    ended_by_delete,
     case when valid_to_ts = {{ far_future_timestamp() }} then true else false end as is_current
 from scd2_versions

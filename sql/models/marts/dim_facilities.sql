@@ -14,5 +14,7 @@ select
     cast(bed_count as integer) as bed_count,
     cast(valid_from_ts as date) as effective_date,
     cast(case when is_current then null else valid_to_ts end as date) as expiration_date,
-    is_current
+    is_current,
+    cast(valid_from_ts as timestamp) as valid_from,
+    cast(valid_to_ts as timestamp) as valid_to
 from {{ ref('int_facility_versions') }}

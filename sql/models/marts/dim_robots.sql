@@ -41,7 +41,9 @@ select
         as total_operating_hours,
     cast(robot_versions.valid_from_ts as date) as effective_date,
     cast(case when robot_versions.is_current then null else robot_versions.valid_to_ts end as date) as expiration_date,
-    robot_versions.is_current
+    robot_versions.is_current,
+    cast(robot_versions.valid_from_ts as timestamp) as valid_from,
+    cast(robot_versions.valid_to_ts as timestamp) as valid_to
 from robot_versions
 left join current_robots on current_robots.robot_id = robot_versions.robot_id
 left join maintenance on maintenance.robot_id = robot_versions.robot_id

@@ -11,5 +11,7 @@ select
     cast(certification_level as varchar(50)) as certification_level,
     cast(valid_from_ts as date) as effective_date,
     cast(case when is_current then null else valid_to_ts end as date) as expiration_date,
-    is_current
+    is_current,
+    cast(valid_from_ts as timestamp) as valid_from,
+    cast(valid_to_ts as timestamp) as valid_to
 from {{ ref('int_surgeon_versions') }}

@@ -1,9 +1,12 @@
 {#- SCD2 integrity of a versioned model. Fails with one row per problem:
       * a natural id with more than one current version;
       * two versions of a natural id whose validity windows [valid_from, valid_to) overlap;
+      * (if gap_exempt is given) a gap between a version and the next one of the same natural id, unless the
+        column named by gap_exempt is true on the earlier version (it was closed because the member left the source);
+      * (if first_valid_from is given, an SQL expression) a member whose first version does not start there;
       * (if source is given) a member present in the source without exactly one current version.
     valid_to may be an expression, e.g. "coalesce(expiration_date, cast('9999-12-31' as date))". -#}
-{% test scd2_versions_valid(model, natural_id, version_key, valid_from, valid_to, is_current='is_current', source=none, source_id=none) %}
+{% test scd2_versions_valid(model, natural_id, version_key, valid_from, valid_to, is_current='is_current', source=none, source_id=none, gap_exempt=none, first_valid_from=none) %}
 
 with versions as (
     select
@@ -11,7 +14,8 @@ with versions as (
         {{ version_key }} as version_key,
         {{ valid_from }} as valid_from,
         {{ valid_to }} as valid_to,
-        {{ is_current }} as is_current
+        {{ is_current }} as is_current{% if gap_exempt is not none %},
+        {{ gap_exempt }} as gap_exempt{% endif %}
     from {{ model }}
 ),
 
@@ -35,6 +39,35 @@ overlapping as (
         and later.valid_from < earlier.valid_to
 )
 
+{%- if gap_exempt is not none %},
+
+non_empty as (
+    select
+        versions.*,
+        lead(valid_from) over (partition by natural_id order by valid_from, version_key) as next_valid_from
+    from versions
+    where valid_from < valid_to
+),
+
+gaps as (
+    select natural_id, 'gap between consecutive versions' as failure
+    from non_empty
+    where next_valid_from is not null
+        and next_valid_from > valid_to
+        and not gap_exempt
+)
+{%- endif %}
+
+{%- if first_valid_from is not none %},
+
+wrong_first_start as (
+    select natural_id, 'first version does not start at the start of history' as failure
+    from versions
+    group by natural_id
+    having min(valid_from) <> {{ first_valid_from }}
+)
+{%- endif %}
+
 {%- if source is not none %},
 
 missing_current as (
@@ -50,6 +83,14 @@ missing_current as (
 select * from several_current
 union all
 select * from overlapping
+{%- if gap_exempt is not none %}
+union all
+select * from gaps
+{%- endif %}
+{%- if first_valid_from is not none %}
+union all
+select * from wrong_first_start
+{%- endif %}
 {%- if source is not none %}
 union all
 select * from missing_current

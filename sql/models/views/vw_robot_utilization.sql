@@ -1,0 +1,56 @@
+-- Robot utilization: one row per robot (robot_id), over every procedure the robot performed, whatever version
+-- of the robot the procedure was recorded against; the robot is described by its current attributes and its
+-- current facility (latest version of each). Dates are the facility's local days.
+with procedures as (
+    select * from {{ ref('int_procedure_members') }}
+),
+
+robots as (
+    select * from {{ latest_versions(ref('dim_robots'), 'robot_id') }} as latest_robots
+),
+
+facilities as (
+    select * from {{ latest_versions(ref('dim_facilities'), 'facility_id') }} as latest_facilities
+),
+
+robot_facility as (
+    -- the robot's current facility: the natural id of the facility version its latest version points at
+    select robots.robot_id, facility_versions.facility_id
+    from robots
+    left join {{ ref('dim_facilities') }} as facility_versions on facility_versions.facility_key = robots.facility_key
+),
+
+per_robot as (
+    select
+        robot_id,
+        count(distinct procedure_key) as total_procedures,
+        sum(duration_minutes) / 60.0 as total_operating_hours,
+        {{ avg_float('duration_minutes') }} as avg_procedure_duration_minutes,
+        {{ avg_float('complexity_score') }} as avg_complexity,
+        min(start_date) as first_procedure_date,
+        max(start_date) as last_procedure_date
+    from procedures
+    group by robot_id
+)
+
+select
+    robots.robot_id,
+    robots.robot_serial_number,
+    robots.robot_model,
+    facilities.facility_name,
+    facilities.city,
+    facilities.state,
+    per_robot.total_procedures,
+    per_robot.total_operating_hours,
+    per_robot.avg_procedure_duration_minutes,
+    per_robot.avg_complexity,
+    per_robot.first_procedure_date,
+    per_robot.last_procedure_date,
+    {{ dbt.datediff('per_robot.first_procedure_date', 'per_robot.last_procedure_date', 'day') }} + 1 as days_in_operation,
+    cast(per_robot.total_procedures as {{ dbt.type_float() }})
+        / nullif({{ dbt.datediff('per_robot.first_procedure_date', 'per_robot.last_procedure_date', 'day') }} + 1, 0)
+        as procedures_per_day
+from per_robot
+inner join robots on robots.robot_id = per_robot.robot_id
+left join robot_facility on robot_facility.robot_id = robots.robot_id
+left join facilities on facilities.facility_id = robot_facility.facility_id

@@ -1,0 +1,49 @@
+-- Monthly robot utilization: one row per robot and LOCAL calendar month, over every procedure of the robot
+-- (all its versions), labelled with the robot's current model and current facility.
+with procedures as (
+    select * from {{ ref('int_procedure_members') }}
+),
+
+robots as (
+    select * from {{ latest_versions(ref('dim_robots'), 'robot_id') }} as latest_robots
+),
+
+facilities as (
+    select * from {{ latest_versions(ref('dim_facilities'), 'facility_id') }} as latest_facilities
+),
+
+robot_facility as (
+    select robots.robot_id, facility_versions.facility_id
+    from robots
+    left join {{ ref('dim_facilities') }} as facility_versions on facility_versions.facility_key = robots.facility_key
+),
+
+per_month as (
+    select
+        robot_id,
+        start_year as year,
+        start_month as month,
+        start_month_name as month_name,
+        count(distinct procedure_key) as procedure_count,
+        sum(duration_minutes) / 60.0 as operating_hours,
+        {{ avg_float('duration_minutes') }} as avg_duration,
+        {{ avg_float('complexity_score') }} as avg_complexity
+    from procedures
+    group by robot_id, start_year, start_month, start_month_name
+)
+
+select
+    per_month.robot_id,
+    robots.robot_model,
+    facilities.facility_name,
+    per_month.year,
+    per_month.month,
+    per_month.month_name,
+    per_month.procedure_count,
+    per_month.operating_hours,
+    per_month.avg_duration,
+    per_month.avg_complexity
+from per_month
+inner join robots on robots.robot_id = per_month.robot_id
+left join robot_facility on robot_facility.robot_id = robots.robot_id
+left join facilities on facilities.facility_id = robot_facility.facility_id
