@@ -21,7 +21,14 @@ from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import STAGING_SCHEMA, staging_key
 from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, ProcedureInfo, parse_day
-from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, RawFile, classify
+from medrobotics_dagster.defs.telemetry.raw_files import (
+    ARCHIVE_PREFIX,
+    RAW_TELEMETRY_PREFIX,
+    RawFile,
+    archive_key,
+    classify,
+    from_archive,
+)
 from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
 from medrobotics_dagster.io_managers.warehouse_sql import qualified
@@ -46,6 +53,10 @@ class TelemetryLoadConfig(dg.Config):
 
     error_budget: float = Field(
         default=0.05, ge=0.0, le=1.0, description="Largest share of a day's lines that may be rejected before the load fails."
+    )
+    archive_processed_files: bool = Field(
+        default=False,
+        description="Move each day's raw files to archive/telemetry/dt=<day>/ once parsed (a rerun reads them from there).",
     )
 
 
@@ -93,15 +104,22 @@ def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) 
 
 
 def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
-    bodies = pool.map(lambda raw: lake.get(raw.key), files) if pool else map(lambda raw: lake.get(raw.key), files)
+    bodies = pool.map(lambda raw: lake.get(raw.location), files) if pool else map(lambda raw: lake.get(raw.location), files)
     return list(zip(files, bodies))
+
+
+def archived_files(lake: Lake) -> list[RawFile]:
+    """Raw files already moved under archive/ (one listing), by their contract keys."""
+    return [raw for raw in map(from_archive, lake.list(ARCHIVE_PREFIX)) if raw is not None]
 
 
 class DayStream:
     """Parses the run's days one at a time and keeps the totals the checks and metadata report."""
 
-    def __init__(self, lake: Lake, warehouse: Warehouse, days: list[date], budget: float, log):
-        self.lake, self.warehouse, self.days, self.budget, self.log = lake, warehouse, days, budget, log
+    def __init__(self, lake: Lake, warehouse: Warehouse, days: list[date], config: TelemetryLoadConfig, log):
+        self.lake, self.warehouse, self.days, self.log = lake, warehouse, days, log
+        self.budget, self.archive = config.error_budget, config.archive_processed_files
+        self.archived = 0
         self.load_id = uuid.uuid4().hex
         self.loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
         self.quarantine_rows: list[dict] = []
@@ -116,7 +134,16 @@ class DayStream:
                 files = files_by_day.get(day, [])
                 result = parse_day(day, _fetch(self.lake, files, pool), procedures_for_day(procedures, day), self.loaded_at)
                 self._record(day, result)
-                yield day.isoformat(), result.samples
+                yield day.isoformat(), result.samples  # resumed once the day's Parquet is written
+                if self.archive:
+                    self._archive([raw for raw in files if raw.location == raw.key])
+
+    def _archive(self, files: list[RawFile]) -> None:
+        """Copy the day's raw files under archive/, then remove them from raw/ (the sensor lists raw/ only)."""
+        for raw in files:
+            self.lake.copy(raw.key, archive_key(raw))
+            self.lake.delete(raw.key)
+        self.archived += len(files)
 
     def _record(self, day: date, result: DayResult) -> None:
         self.lines += result.lines_read
@@ -150,6 +177,7 @@ class DayStream:
             "lines_read": self.lines,
             "rows_loaded": self.rows,
             "lines_quarantined": len(self.quarantine_rows),
+            "files_archived": self.archived,
             "unknown_fields": dg.MetadataValue.json(dict(self.unknown_fields)),
         }
 
@@ -208,12 +236,13 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
     if malformed:
         context.log.warning(f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}")
     wanted = set(days)
+    latest: dict[str, RawFile] = {raw.key: raw for raw in archived_files(lake) if raw.day in wanted}
+    latest.update({raw.key: raw for raw in files if raw.day in wanted})  # a file in raw/ is newer than its archived copy
     files_by_day: dict[date, list[RawFile]] = {}
-    for raw in files:
-        if raw.day in wanted:
-            files_by_day.setdefault(raw.day, []).append(raw)
+    for raw in latest.values():
+        files_by_day.setdefault(raw.day, []).append(raw)
     procedures = procedures_by_day(warehouse, window.start, window.end)
-    stream = DayStream(lake, warehouse, days, config.error_budget, context.log)
+    stream = DayStream(lake, warehouse, days, config, context.log)
     yield dg.Output(
         PartitionedTables(stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary),
         output_name=SAMPLES_KEY.to_python_identifier(),

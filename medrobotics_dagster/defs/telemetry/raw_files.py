@@ -11,6 +11,8 @@ from typing import Iterable
 
 from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import LakeObject, check_key
+
+ARCHIVE_PREFIX = "archive/telemetry/"
 KEY_PATTERN = re.compile(r"^raw/telemetry/procedure-(?P<procedure_id>[^/]+)/(?P<day>\d{8})\.json(?P<gzip>\.gz)?$")
 
 
@@ -24,10 +26,31 @@ class RawFile:
     etag: str
     last_modified: datetime
     size: int
+    stored_at: str = ""  # where the bytes are now: the key itself, or its copy under archive/ once archived
 
     @property
     def gzipped(self) -> bool:
         return self.key.endswith(".gz")
+
+    @property
+    def location(self) -> str:
+        return self.stored_at or self.key
+
+
+def archive_key(raw: RawFile) -> str:
+    """Where a processed file is kept, by day: archive/telemetry/dt=<day>/procedure-<id>/<file>."""
+    return f"{ARCHIVE_PREFIX}dt={raw.day.isoformat()}/{raw.key[len(RAW_TELEMETRY_PREFIX):]}"
+
+
+def from_archive(obj: LakeObject) -> RawFile | None:
+    """The raw file an archived object is a copy of (its contract key), or None for anything else."""
+    parts = obj.key[len(ARCHIVE_PREFIX):].split("/", 1)
+    if not obj.key.startswith(ARCHIVE_PREFIX) or len(parts) != 2 or not parts[0].startswith("dt="):
+        return None
+    original = parse_key(LakeObject(RAW_TELEMETRY_PREFIX + parts[1], obj.last_modified, obj.etag, obj.size))
+    if original is None or original.day.isoformat() != parts[0][3:]:
+        return None
+    return RawFile(original.key, original.procedure_id, original.day, obj.etag, obj.last_modified, obj.size, obj.key)
 
 
 def parse_key(obj: LakeObject) -> RawFile | None:
@@ -43,7 +66,7 @@ def parse_key(obj: LakeObject) -> RawFile | None:
         day = datetime.strptime(match["day"], "%Y%m%d").date()
     except ValueError:  # 20240230
         return None
-    return RawFile(obj.key, match["procedure_id"], day, obj.etag, obj.last_modified, obj.size)
+    return RawFile(obj.key, match["procedure_id"], day, obj.etag, obj.last_modified, obj.size, obj.key)
 
 
 def classify(objects: Iterable[LakeObject]) -> tuple[list[RawFile], list[str]]:
