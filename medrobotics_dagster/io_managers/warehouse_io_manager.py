@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
 from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, read_rows, replace_rows
 from medrobotics_dagster.resources.databases import Warehouse
@@ -52,8 +53,14 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         target = self._target(context, obj)
-        rows = replace_rows(self.warehouse, self.lake, target, obj)
-        metadata = {"table": target.name, "dagster/row_count": rows, "dialect": self.warehouse.dialect}
+        audit = AuditRecord(
+            asset_key=context.asset_key.to_user_string(),
+            run_id=context.run_id,
+            partition_start=target.window.start if target.window else None,
+            partition_end=target.window.end if target.window else None,
+        )
+        rows = replace_rows(self.warehouse, self.lake, target, obj, audit)
+        metadata = {"table": target.name, "dagster/row_count": rows, "dialect": self.warehouse.dialect, **audit.metadata()}
         if target.window:
             metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"
         context.add_output_metadata(metadata)

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from medrobotics_dagster.column_types import Column
-from medrobotics_dagster.io_managers import warehouse_sql as sql
+from medrobotics_dagster.io_managers import audit_log, warehouse_sql as sql
 from medrobotics_dagster.io_managers.redshift_load_errors import copy_failure_message, copy_session, describe_copy_failure
 from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, from_parquet, to_arrow, to_parquet
 from medrobotics_dagster.resources.databases import Warehouse
@@ -175,9 +175,21 @@ def _staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> It
         yield table
 
 
-def replace_rows(warehouse: Warehouse, lake: Lake | None, target: TableTarget, value) -> int:
+AUDIT_TARGET = TableTarget(audit_log.AUDIT_SCHEMA, audit_log.AUDIT_TABLE, audit_log.AUDIT_COLUMNS)
+
+
+def record_load(warehouse: Warehouse, record: audit_log.AuditRecord) -> None:
+    """Write an audit row in a transaction of its own (loads that are not warehouse tables: the lake's)."""
+    ensure_table(warehouse, AUDIT_TARGET)
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        audit_log.write(cur, record)
+
+
+def replace_rows(
+    warehouse: Warehouse, lake: Lake | None, target: TableTarget, value, audit: audit_log.AuditRecord | None = None
+) -> int:
     """Delete the window's rows (all rows when unpartitioned) and load `value` (a DataFrame, an Arrow table or
-    `StagedParquet`), atomically; returns rows loaded."""
+    `StagedParquet`), atomically, with its audit row when given one; returns rows loaded."""
     if (target.partition_expr is None) != (target.window is None):
         raise WarehouseLoadError(f"{target.name}: a partitioned load needs both partition_expr and a time window")
     staged = value if isinstance(value, StagedParquet) else None
@@ -189,6 +201,9 @@ def replace_rows(warehouse: Warehouse, lake: Lake | None, target: TableTarget, v
         raise WarehouseLoadError("Redshift loads need an IAM role for COPY (MEDROBOTICS_REDSHIFT_IAM_ROLE)")
     if target.window is not None:
         ensure_table(warehouse, target)
+    if audit is not None:
+        ensure_table(warehouse, AUDIT_TARGET)
+        audit.rows_read = None if staged else len(table)
     staged_key = None
     if redshift:  # write what COPY reads before the transaction opens: no locks held during the upload
         staged_key = f"{COPY_STAGING_PREFIX}/{target.schema}.{target.table}/{uuid.uuid4().hex}"
@@ -207,11 +222,16 @@ def replace_rows(warehouse: Warehouse, lake: Lake | None, target: TableTarget, v
             _prepare_table(cur, target, warehouse.dialect)
             cur.execute(sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
             if redshift:
-                if staged_key is None:
-                    return 0
-                return _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
-            tables = _staged_tables(lake, target, staged) if staged else [table]
-            return _copy_postgres(cur, target, tables)
+                loaded = 0
+                if staged_key is not None:
+                    loaded = _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
+            else:
+                loaded = _copy_postgres(cur, target, _staged_tables(lake, target, staged) if staged else [table])
+            if audit is not None:
+                audit.rows_loaded = loaded
+                audit.rows_read = loaded if audit.rows_read is None else audit.rows_read
+                audit_log.write(cur, audit)
+            return loaded
     finally:
         if staged_key is not None:
             lake.delete(staged_key)

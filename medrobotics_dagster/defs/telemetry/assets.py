@@ -30,7 +30,9 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     from_archive,
 )
 from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
+from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
+from medrobotics_dagster.io_managers.warehouse_table_writer import record_load
 from medrobotics_dagster.io_managers.warehouse_sql import qualified
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
@@ -175,7 +177,9 @@ class DayStream:
             "load_id": self.load_id,
             "files_read": self.files,
             "lines_read": self.lines,
+            "rows_read": self.lines,
             "rows_loaded": self.rows,
+            "rows_quarantined": len(self.quarantine_rows),
             "lines_quarantined": len(self.quarantine_rows),
             "files_archived": self.archived,
             "unknown_fields": dg.MetadataValue.json(dict(self.unknown_fields)),
@@ -246,6 +250,20 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
     yield dg.Output(
         PartitionedTables(stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary),
         output_name=SAMPLES_KEY.to_python_identifier(),
+    )
+    record_load(
+        warehouse,
+        AuditRecord(
+            asset_key=SAMPLES_KEY.to_user_string(),
+            run_id=context.run_id,
+            partition_start=window.start,
+            partition_end=window.end,
+            rows_read=stream.lines,
+            rows_loaded=stream.rows,
+            rows_quarantined=len(stream.quarantine_rows),
+            load_id=stream.load_id,
+            started_at=stream.loaded_at,
+        ),
     )
     quarantine = pa.Table.from_pylist(stream.quarantine_rows, schema=arrow_schema(QUARANTINE_COLUMNS))
     yield dg.Output(quarantine, output_name=QUARANTINE_KEY.to_python_identifier(), metadata={"load_id": stream.load_id})

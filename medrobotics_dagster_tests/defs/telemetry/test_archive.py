@@ -4,6 +4,7 @@ the sensor, which lists raw/ only, never takes them for new files."""
 import dagster as dg
 
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor
+from medrobotics_dagster_tests.database import query
 from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, any_world, lines, world  # noqa: F401
 
 ARCHIVE = {"ops": {"telemetry_samples": {"config": {"archive_processed_files": True, "error_budget": 0.5}}}}
@@ -25,6 +26,15 @@ def test_processed_files_move_to_the_archive_and_a_rerun_reads_them_from_there(a
     fact, quarantine = any_world.fact(DAY), any_world.quarantine(DAY)
     assert len(fact) == 5 and len(quarantine) == 1
     assert quarantine[0][1] == "raw/telemetry/procedure-PROC-B/20240115.json"  # the contract key, stable across reruns
+    audit = query(
+        any_world.warehouse_url,
+        "SELECT asset_key, rows_read, rows_loaded, rows_quarantined FROM audit.etl_audit_log ORDER BY asset_key",
+    )
+    assert [row for row in audit if row[0].startswith(("lake/", "warehouse/"))] == [
+        ("lake/telemetry_samples", 6, 5, 1),
+        ("warehouse/fact_procedure_telemetry", 5, 5, 0),
+        ("warehouse/telemetry_quarantine", 1, 1, 0),
+    ]
     assert any_world.materialize(DAY.isoformat(), run_config=ARCHIVE).success  # a rerun of an archived day
     assert any_world.fact(DAY) == fact and any_world.quarantine(DAY) == quarantine
 
