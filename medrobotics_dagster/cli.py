@@ -154,7 +154,25 @@ def run_stop(args: argparse.Namespace) -> None:
     print(f"embedded PostgreSQL under {settings.home()}: {'stopped' if stopped else 'not running'}")
 
 
-SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo, add_bench, add_stop)
+def add_query(subparsers) -> None:
+    """`medrobotics query`: run one of the fifteen sample queries (dbt analyses) against the warehouse."""
+    from medrobotics_dagster.query import add_query_arguments
+
+    parser = subparsers.add_parser("query", help="run a sample query (dbt analysis) against the warehouse; --list names them")
+    add_query_arguments(parser)
+    parser.set_defaults(run=run_query)
+
+
+def run_query(args: argparse.Namespace) -> None:
+    from medrobotics_dagster.query import QueryFailed, run_query_command
+
+    try:
+        print(run_query_command(args))
+    except QueryFailed as exc:
+        raise CommandFailed(str(exc)) from exc
+
+
+SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo, add_bench, add_stop, add_query)
 
 
 def build_parser() -> CliParser:

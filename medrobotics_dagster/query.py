@@ -1,0 +1,173 @@
+"""`medrobotics query`: the fifteen sample queries (dbt analyses under sql/analyses/) against the configured warehouse.
+
+A query is compiled by dbt for the warehouse's own target (postgres or redshift, so the cross-database macros
+render for it), then run through the `Warehouse` resource, and printed as an aligned table, CSV or JSON.
+The name chooses one of the known analysis files (validated against sql/analyses/analyses.yml) and reaches dbt
+only as a node selector; no value from the user is ever put into SQL text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from medrobotics_dagster.defs.warehouse.dbt_project import SQL_DIR
+
+ANALYSES_DIR = SQL_DIR / "analyses"
+ANALYSES_YAML = ANALYSES_DIR / "analyses.yml"
+FORMATS = ("table", "csv", "json")
+
+
+class QueryFailed(Exception):
+    """The query could not be compiled or run; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class SampleQuery:
+    name: str
+    description: str
+
+
+def sample_queries() -> list[SampleQuery]:
+    """The sample queries in their documented order, each with its one-line description."""
+    entries = yaml.safe_load(ANALYSES_YAML.read_text())["analyses"]
+    queries = [SampleQuery(e["name"], " ".join(str(e.get("description", "")).split())) for e in entries]
+    return [q for q in queries if (ANALYSES_DIR / f"{q.name}.sql").is_file()]
+
+
+def query_name(text: str) -> str:
+    """argparse type of NAME: one of the known queries, else a one-line error that lists them all."""
+    names = [q.name for q in sample_queries()]
+    if text not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown query {text!r}; known queries: {', '.join(names)} (`medrobotics query --list` describes them)"
+        )
+    return text
+
+
+def add_query_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", type=query_name, help="the sample query to run (see --list)")
+    parser.add_argument("--list", action="store_true", help="name the sample queries with a one-line description")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output: aligned table (default), csv or json")
+
+
+def list_text() -> str:
+    queries = sample_queries()
+    width = max(len(q.name) for q in queries)
+    return "\n".join(f"{q.name:<{width}}  {q.description}" for q in queries)
+
+
+def compile_query(name: str, warehouse) -> str:
+    """The analysis's SQL, compiled by dbt for the warehouse's target (no connection needed to compile)."""
+    from dbt.cli.main import dbtRunner
+
+    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env
+    from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
+
+    put_dbt_on_path()
+    with tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work, dbt_warehouse_env(warehouse):
+        # its own target and log paths: the project's target/manifest.json belongs to Dagster
+        # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = dbtRunner().invoke(
+            [
+                "compile", "--select", f"path:analyses/{name}.sql",
+                "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR),
+                "--target-path", str(Path(work) / "target"), "--log-path", str(Path(work) / "logs"),
+                "--no-introspect", "--quiet", "--no-send-anonymous-usage-stats",
+            ]
+            )
+        if not result.success:
+            raise QueryFailed(f"dbt could not compile {name}: {_first_line(result.exception) if result.exception else 'see dbt output'}")
+        nodes = [r.node for r in (result.result.results if result.result is not None else []) if r.node.name == name]
+        if not nodes or not nodes[0].compiled_code:
+            raise QueryFailed(f"dbt compiled nothing for {name}")
+        return nodes[0].compiled_code
+
+
+def run_query(name: str, warehouse) -> tuple[list[str], list[tuple]]:
+    """Compile and run one sample query; its column names and rows."""
+    import psycopg2
+
+    from medrobotics_dagster import settings
+
+    statement = compile_query(name, warehouse)
+    try:
+        with warehouse.connection() as conn, conn.cursor() as cur:
+            cur.execute(statement)
+            columns = [c.name for c in cur.description]
+            return columns, cur.fetchall()
+    except psycopg2.Error as exc:
+        raise QueryFailed(f"{settings.WAREHOUSE_URL}: query {name} failed: {_first_line(exc)}") from exc
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly value: numbers stay numbers, dates become ISO text."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else "NaN"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(_plain(value))
+
+
+def format_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps([{c: _plain(v) for c, v in zip(columns, row)} for row in rows], indent=2)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+        return buffer.getvalue().rstrip("\n")
+    cells = [[_cell(v) for v in row] for row in rows]
+    numeric = [
+        all(v is None or (isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool)) for v in column)
+        for column in zip(*rows)
+    ] if rows else [False] * len(columns)
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    out = [line(list(columns)), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'' if len(rows) == 1 else 's'})")
+    return "\n".join(out)
+
+
+def run_query_command(args: argparse.Namespace, warehouse=None) -> str:
+    """What `medrobotics query` prints: the list, or the formatted result of one query."""
+    if args.list or not args.name:
+        return list_text()
+    if warehouse is None:
+        from medrobotics_dagster.resources.environments import resources_for_environment
+
+        warehouse = resources_for_environment()["warehouse"]
+    columns, rows = run_query(args.name, warehouse)
+    return format_rows(columns, rows, args.format)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

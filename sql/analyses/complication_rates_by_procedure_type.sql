@@ -1,0 +1,15 @@
+-- 4. Complication rates by procedure type (completed procedures).
+select
+    procedure_type,
+    procedure_category,
+    count(*) as procedures,
+    sum(case when complication_level = 'None' then 1 else 0 end) as no_complication,
+    sum(case when complication_level = 'Minor' then 1 else 0 end) as minor,
+    sum(case when complication_level = 'Moderate' then 1 else 0 end) as moderate,
+    sum(case when complication_level = 'Severe' then 1 else 0 end) as severe,
+    round(cast({{ pct_where("complication_level in ('Moderate', 'Severe')") }} as numeric(6, 2)), 2) as serious_complication_rate_pct,
+    round(cast({{ pct_where("complication_level <> 'None'") }} as numeric(6, 2)), 2) as any_complication_rate_pct
+from {{ ref('fact_procedures') }}
+where status = 'completed'
+group by procedure_type, procedure_category
+order by serious_complication_rate_pct desc, procedure_type
