@@ -1,0 +1,1 @@
+"""Operations: run-mode jobs, the daily schedule, fault classification, alerts and freshness."""
