@@ -2,9 +2,12 @@
 
 
 import json
+import re
+from typing import Iterator
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
@@ -14,17 +17,71 @@ from medrobotics_dagster.resources.databases import Warehouse
 
 # Incremental models are the daily-partitioned facts; everything else is rebuilt or snapshotted whole.
 DAILY_SELECT = "config.materialized:incremental"
-# Everything else: snapshots, tables and views, plus the dimension sources so that their tests run (and gate
-# the snapshots). The daily sources stay out: on a fresh warehouse their tables do not exist yet.
+# The analysts' views (seed 000's eleven vw_*): downstream of the daily facts and the telemetry fact, built in
+# their own step after them, with the telemetry fact's source tests.
+VIEWS_SELECT = "path:models/views source:analytics.fact_procedure_telemetry"
+# Everything else: snapshots, tables and the intermediate views, plus the dimension sources so that their tests
+# run (and gate the snapshots). The daily sources stay out: on a fresh warehouse their tables do not exist yet.
 WHOLE_SELECT = (
     "resource_type:snapshot config.materialized:table config.materialized:view "
     "source:staging.facilities source:staging.surgeons source:staging.surgical_robots source:staging.robot_maintenance_logs"
 )
+WHOLE_EXCLUDE = "path:models/views"
 
 # Snapshots are stateful: two concurrent runs would both insert the same new versions (dagster#17560).
 SNAPSHOT_POOL = "warehouse_snapshots"
 
+# For dropped connections and the like. A deterministic dbt failure (an error-severity test that fails, a
+# compilation or SQL error) fails at once instead: see run_dbt.
 DBT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+# Messages of failures a retry can cure: the connection, not the SQL or the data.
+TRANSIENT_ERROR = re.compile(
+    r"could not connect|connection (?:refused|reset|timed out|already closed|to server .* failed)|server closed the connection"
+    r"|terminating connection|SSL SYSCALL|network is unreachable|timeout expired|could not receive data|broken pipe"
+    r"|too many connections|the database system is (?:starting up|shutting down|in recovery mode)",
+    re.IGNORECASE,
+)
+
+
+def dbt_failures(run_results: dict | None) -> list[dict]:
+    """The results of a dbt run that failed it: error-severity test failures and errors of any node."""
+    if not run_results:
+        return []
+    return [r for r in run_results.get("results", []) if r.get("status") in ("fail", "error", "runtime error")]
+
+
+def is_transient(failures: list[dict], error_text: str) -> bool:
+    """True when a retry may succeed: no test failed, and every error (or, without run results, dbt's own error
+    text) is about the connection."""
+    if any(r.get("status") == "fail" for r in failures):
+        return False
+    messages = [r.get("message") or "" for r in failures if r.get("status") != "fail"] or [error_text]
+    return all(TRANSIENT_ERROR.search(message) for message in messages)
+
+
+def run_dbt(invocation: DbtCliInvocation) -> Iterator:
+    """Stream a dbt invocation's events with column metadata and column lineage; on failure, a deterministic
+    problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass."""
+    try:
+        yield from invocation.stream().fetch_column_metadata()
+    except DagsterDbtCliRuntimeError as exc:
+        try:
+            run_results = invocation.get_artifact("run_results.json")
+        except Exception:  # dbt stopped before writing it (parse or connection error)
+            run_results = None
+        failures = dbt_failures(run_results)
+        if is_transient(failures, str(exc)):
+            raise
+        names = [f"{r.get('unique_id')}: {r.get('status')}" for r in failures]
+        raise dg.Failure(
+            description=(
+                "dbt failed deterministically (a failing error-severity test, or a compilation/SQL error); "
+                "not retried: " + ("; ".join(names) if names else str(exc).splitlines()[0] if str(exc) else "see the dbt logs")
+            ),
+            metadata={"failed_nodes": dg.MetadataValue.json(names)},
+            allow_retries=False,
+        ) from exc
 
 manifest_path = ensure_manifest()
 
@@ -33,6 +90,7 @@ manifest_path = ensure_manifest()
     manifest=manifest_path,
     project=dbt_project,
     select=WHOLE_SELECT,
+    exclude=WHOLE_EXCLUDE,
     dagster_dbt_translator=warehouse_translator,
     pool=SNAPSHOT_POOL,
     retry_policy=DBT_RETRY_POLICY,
@@ -43,7 +101,7 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     # to the daily runs (on a fresh warehouse the facts do not exist yet here).
     with dbt_warehouse_env(warehouse):
         invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
-    yield from invocation.stream()
+        yield from run_dbt(invocation)
 
 
 def partition_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
@@ -66,4 +124,54 @@ def daily_fact_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
     """fact_procedures and its quarantine, replaced exactly for the partition window."""
     with dbt_warehouse_env(warehouse):
         invocation = dbt.cli(["build", "--vars", json.dumps(partition_vars(context))], context=context)
-    yield from invocation.stream()
+        yield from run_dbt(invocation)
+
+
+# dbt's incremental facts, created empty (an empty partition window) when missing, so that views can be created
+# over them before their first partition is loaded (a PostgreSQL view needs its tables to exist).
+DBT_FACTS = ("fact_procedures", "fact_procedures_quarantine")
+EMPTY_WINDOW = {"min_date": "1970-01-01", "max_date": "1970-01-01"}
+
+
+def missing_tables(warehouse: Warehouse, schema: str, tables: tuple[str, ...]) -> list[str]:
+    rows = warehouse.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name IN %s", (schema, tables)
+    )
+    present = {name for (name,) in rows}
+    return [t for t in tables if t not in present]
+
+
+def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> None:
+    """Create, EMPTY, any table the views read that was never loaded: the telemetry fact through its own loader's
+    DDL (the columns module owns it), the dbt facts by a dbt run over an empty window. Rows are never touched."""
+    from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, WAREHOUSE_SCHEMA
+    from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
+    from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, ensure_table
+
+    ensure_table(
+        warehouse,
+        TableTarget(WAREHOUSE_SCHEMA, FACT_KEY.path[-1], FACT_COLUMNS, distkey="procedure_key", sortkey=("procedure_key", "sample_timestamp")),
+    )
+    missing = missing_tables(warehouse, "analytics", DBT_FACTS)
+    if missing:
+        context.log.info(f"creating empty {', '.join(missing)} before the views (no partition loaded yet)")
+        with dbt_warehouse_env(warehouse):
+            dbt.cli(["run", "--select", *missing, "--vars", json.dumps(EMPTY_WINDOW)], manifest=manifest_path).wait()
+
+
+@dbt_assets(
+    manifest=manifest_path,
+    project=dbt_project,
+    select=VIEWS_SELECT,
+    dagster_dbt_translator=warehouse_translator,
+    retry_policy=DBT_RETRY_POLICY,
+    name="warehouse_views",
+)
+def warehouse_views(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    """The analysts' views over the facts and dimensions (late-binding on Redshift), with their grain tests."""
+    ensure_view_inputs(context, dbt, warehouse)
+    with dbt_warehouse_env(warehouse):
+        # cautious: only tests whose every parent is in this step (the telemetry key relationship tests, which
+        # also read dim_time / fact_procedures, run in plain `dbt build`, not as observations here)
+        invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
+        yield from run_dbt(invocation)
