@@ -17,3 +17,7 @@ class DayAlreadySimulated(SyntheticDataError):
 
 class SourceEmpty(SyntheticDataError):
     """`simulate_day` needs a world to move forward: run `generate` first."""
+
+
+class HistoryTooShort(SyntheticDataError):
+    """`generate` cannot book the procedures of its scale into a history window that short."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Optional
 
 from medrobotics_dagster import settings
@@ -15,15 +16,28 @@ from medrobotics_dagster.synthetic.world import build_world
 
 
 def generate(
-    source_url: Optional[str] = None, lake: Optional[Lake] = None, scale: float = 1.0, seed: int = 42, reset: bool = False
+    source_url: Optional[str] = None,
+    lake: Optional[Lake] = None,
+    scale: float = 1.0,
+    seed: int = 42,
+    reset: bool = False,
+    start: Optional[date] = None,
+    end: Optional[date] = None,
 ) -> dict:
-    """Apply the operational schema, load the synthetic world into it and write its raw telemetry; returns counts."""
+    """Apply the operational schema, load the synthetic world into it and write its raw telemetry; returns counts.
+
+    The history runs from `start` to `end` (inclusive UTC days). Unset, it is the fixed, reproducible
+    2023-01-01 .. 2024-12-31 of the catalog; the `medrobotics` command instead defaults to the two years
+    ending yesterday (`world.default_history`)."""
     check_arguments(scale, seed)
+    start, end = start or catalog.HISTORY_START, end or catalog.HISTORY_END
+    if start > end:
+        raise ValueError(f"the history must start on or before its end, got {start} .. {end}")
     source_url = source_url or SourceDatabase().resolved_url()
     lake = lake or Lake()
     with lake_io.lake_errors("open the lake"):
         lake_io.open_backend(lake)
-    world = build_world(scale, seed)
+    world = build_world(scale, seed, start, end)
     counts: dict = {}
     # One transaction: if writing telemetry fails, the source stays as it was.
     with transaction(source_url, settings.SOURCE_DB_URL) as conn:
@@ -33,7 +47,7 @@ def generate(
         stats = {"samples": 0}
         counts["telemetry_files"] = lake_io.write_objects(lake, telemetry_objects(world.telemetry, seed, stats))
         counts["telemetry_samples"] = stats["samples"]
-    history = {"first_day": catalog.HISTORY_START.isoformat(), "last_day": catalog.HISTORY_END.isoformat()}
+    history = {"first_day": start.isoformat(), "last_day": end.isoformat()}
     return {"scale": scale, "seed": seed, **history, **counts}
 
 

@@ -31,21 +31,21 @@ def is_holiday(day: date) -> bool:
     return (day.month, day.day) in catalog.HOLIDAYS
 
 
-def day_weight(day: date) -> float:
-    """Relative case volume of a local day: weekday 1, fewer on weekends and holidays, growing year over year,
-    a little higher in winter than in summer."""
+def day_weight(day: date, origin: date = catalog.HISTORY_START) -> float:
+    """Relative case volume of a local day: weekday 1, fewer on weekends and holidays, growing year over year
+    since `origin` (the first day of the history), a little higher in winter than in summer."""
     base = catalog.HOLIDAY_WEIGHT if is_holiday(day) else catalog.WEEKEND_WEIGHT if day.weekday() >= 5 else 1.0
-    years = (day - catalog.HISTORY_START).days / 365.25
+    years = (day - origin).days / 365.25
     season = 1 + catalog.SEASON_AMPLITUDE * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365.25)
     return base * (1 + catalog.ANNUAL_GROWTH) ** years * season
 
 
-def history_days() -> list[date]:
+def history_days(start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END) -> list[date]:
     """Every local day of the generated history."""
-    return [catalog.HISTORY_START + timedelta(d) for d in range((catalog.HISTORY_END - catalog.HISTORY_START).days + 1)]
+    return [start + timedelta(d) for d in range((end - start).days + 1)]
 
 
-@lru_cache(maxsize=1)
-def history_weight() -> float:
+@lru_cache(maxsize=8)
+def history_weight(start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END) -> float:
     """Sum of day_weight over the history: expected cases on a day = history cases * day_weight / this."""
-    return sum(day_weight(d) for d in history_days())
+    return sum(day_weight(d, start) for d in history_days(start, end))

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from medrobotics_dagster.synthetic import catalog, ids, local_calendar, maintenance, procedures
 from medrobotics_dagster.synthetic.bookings import Bookings
+from medrobotics_dagster.synthetic.errors import HistoryTooShort
 from medrobotics_dagster.synthetic.telemetry import TelemetrySpec
 
 
@@ -23,15 +24,29 @@ def scaled_counts(scale: float) -> dict[str, int]:
     return {name: max(1, math.floor(base * scale + 0.5)) for name, base in catalog.BASE_COUNTS.items()}
 
 
-def build_world(scale: float, seed: int) -> World:
-    """Every operational row and telemetry spec for (scale, seed); same inputs, same world."""
+# The default history: two years (731 days, like 2023-01-01 .. 2024-12-31) ending yesterday.
+HISTORY_DAYS = (catalog.HISTORY_END - catalog.HISTORY_START).days + 1
+
+
+def default_history(end: date | None = None) -> tuple[date, date]:
+    """(start, end) of a history ending on `end` (default: yesterday, UTC) and reaching two years back."""
+    end = end or datetime.now(timezone.utc).date() - timedelta(days=1)
+    return end - timedelta(days=HISTORY_DAYS - 1), end
+
+
+def build_world(scale: float, seed: int, start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END) -> World:
+    """Every operational row and telemetry spec for (scale, seed, start, end); same inputs, same world. Another
+    window of the same length gives the same world moved in time (rounded to whole days; calendar shape aside)."""
+    if start > end:
+        raise ValueError(f"the history must start on or before its end, got {start} .. {end}")
     rng = random.Random(f"medrobotics-world:{seed}")
     counts = scaled_counts(scale)
-    facilities = [make_facility(rng, i) for i in range(1, counts["facilities"] + 1)]
-    surgeons = [make_surgeon(rng, i, _assign(rng, i, facilities)) for i in range(1, counts["surgeons"] + 1)]
-    robots = [make_robot(rng, i, _assign(rng, i, facilities)) for i in range(1, counts["robots"] + 1)]
-    logs = make_maintenance_history(rng, counts["maintenance_logs"], robots)
-    procs, outcomes = make_history(rng, counts["procedures"], robots, surgeons, facilities, logs)
+    shift = start - catalog.HISTORY_START  # dates before the history (creation, installation) move with it
+    facilities = [make_facility(rng, i, shift) for i in range(1, counts["facilities"] + 1)]
+    surgeons = [make_surgeon(rng, i, _assign(rng, i, facilities), shift) for i in range(1, counts["surgeons"] + 1)]
+    robots = [make_robot(rng, i, _assign(rng, i, facilities), shift) for i in range(1, counts["robots"] + 1)]
+    logs = make_maintenance_history(rng, counts["maintenance_logs"], robots, start, end)
+    procs, outcomes = make_history(rng, counts["procedures"], robots, surgeons, facilities, logs, start, end)
     finish_robots(robots, procs, logs)
     world = World()
     world.rows = {
@@ -46,11 +61,11 @@ def build_world(scale: float, seed: int) -> World:
     return world
 
 
-def make_facility(rng: random.Random, n: int) -> dict:
+def make_facility(rng: random.Random, n: int, shift: timedelta = timedelta(0)) -> dict:
     """Facility n: the catalog's hospitals, then further campuses of them at larger scales."""
     base = catalog.FACILITIES[(n - 1) % len(catalog.FACILITIES)]
     suffix = catalog.CAMPUS_SUFFIXES[((n - 1) // len(catalog.FACILITIES)) % len(catalog.CAMPUS_SUFFIXES)]
-    created = _moment(rng, date(2019, 1, 1), date(2020, 12, 31))
+    created = _moment(rng, date(2019, 1, 1), date(2020, 12, 31)) + shift
     return {
         "facility_id": ids.facility_id(n),
         "facility_name": base.name + suffix,
@@ -65,12 +80,12 @@ def make_facility(rng: random.Random, n: int) -> dict:
     }
 
 
-def make_surgeon(rng: random.Random, n: int, facility: dict) -> dict:
+def make_surgeon(rng: random.Random, n: int, facility: dict, shift: timedelta = timedelta(0)) -> dict:
     """Surgeon n at `facility`; certification follows experience."""
     years = rng.randint(3, 32)
     level = min(len(catalog.CERTIFICATION_LEVELS) - 1, max(0, years // 8 + rng.choice((-1, 0, 0, 1))))
     specializations = list(catalog.SPECIALIZATION_WEIGHTS)
-    created = _moment(rng, date(2020, 1, 1), date(2022, 12, 15))
+    created = _moment(rng, date(2020, 1, 1), date(2022, 12, 15)) + shift
     return {
         "surgeon_id": ids.surgeon_id(n),
         "surgeon_name": f"Dr. {rng.choice(catalog.FIRST_NAMES)} {rng.choice(catalog.LAST_NAMES)}",
@@ -83,10 +98,11 @@ def make_surgeon(rng: random.Random, n: int, facility: dict) -> dict:
     }
 
 
-def make_robot(rng: random.Random, n: int, facility: dict) -> dict:
+def make_robot(rng: random.Random, n: int, facility: dict, shift: timedelta = timedelta(0)) -> dict:
     """Robot n as installed; software version, counters and maintenance date are settled by finish_robots."""
     model = rng.choices(catalog.ROBOT_MODELS, weights=[m.weight for m in catalog.ROBOT_MODELS])[0]
-    installed = _day(rng, date(2018, 3, 1), date(2022, 10, 31))
+    unshifted = _day(rng, date(2018, 3, 1), date(2022, 10, 31))
+    installed = unshifted + shift
     return {
         "robot_id": ids.robot_id(n),
         "robot_serial_number": f"{model.serial_prefix}{installed.year % 100:02d}-{n:04d}-{rng.randrange(16**4):04X}",
@@ -95,7 +111,7 @@ def make_robot(rng: random.Random, n: int, facility: dict) -> dict:
         "facility_id": facility["facility_id"],
         "install_date": installed,
         "software_version": rng.choice(model.software_versions[:2]),
-        "hardware_revision": rng.choice(catalog.HARDWARE_REVISIONS[: 2 + (installed.year >= 2021)]),
+        "hardware_revision": rng.choice(catalog.HARDWARE_REVISIONS[: 2 + (unshifted.year >= 2021)]),
         "status": "maintenance" if rng.random() < 0.04 else "active",
         "last_maintenance_date": None,
         "total_procedures_count": 0,
@@ -106,7 +122,8 @@ def make_robot(rng: random.Random, n: int, facility: dict) -> dict:
 
 
 def make_history(
-    rng: random.Random, count: int, robots: list[dict], surgeons: list[dict], facilities: list[dict], logs: list[dict]
+    rng: random.Random, count: int, robots: list[dict], surgeons: list[dict], facilities: list[dict], logs: list[dict],
+    start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END,
 ) -> tuple[list, list]:
     """`count` procedures over the history window, shaped by the local calendar and booked without double
     booking or maintenance-day cases; numbered in start-time order."""
@@ -114,12 +131,15 @@ def make_history(
     take_out_of_service(bookings, robots, logs)
     cases = []
     for oversample in (1.1, 1.3, 1.7, 2.5, 4.0):
-        cases = book_cases(rng, math.ceil(count * oversample) + 3, bookings)
+        cases = book_cases(rng, math.ceil(count * oversample) + 3, bookings, start, end)
         if len(cases) >= count:
             break
         bookings.ready.clear()
     else:
-        raise RuntimeError(f"could only book {len(cases)} of {count} procedures")
+        raise HistoryTooShort(
+            f"could only book {len(cases)} of {count} procedures into {start} .. {end}; "
+            "give the history more days (--start/--end) or use a smaller --scale"
+        )
     # Dropping booked cases never creates a conflict; a random subset keeps the calendar's shape.
     kept = [cases[i] for i in rng.sample(range(len(cases)), count)]
     kept.sort(key=lambda c: (c[0]["start_time"], c[0]["robot_id"]))
@@ -128,17 +148,18 @@ def make_history(
     return [c[0] for c in kept], [c[1] for c in kept]
 
 
-def book_cases(rng: random.Random, wished_count: int, bookings: Bookings) -> list[tuple[dict, dict]]:
+def book_cases(
+    rng: random.Random, wished_count: int, bookings: Bookings, start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END
+) -> list[tuple[dict, dict]]:
     """Wish `wished_count` cases on local days weighted by the calendar, and book those that fit, in time order."""
-    days = local_calendar.history_days()
+    days = local_calendar.history_days(start, end)
     wishes = []
-    for day in rng.choices(days, weights=[local_calendar.day_weight(d) for d in days], k=wished_count):
+    for day in rng.choices(days, weights=[local_calendar.day_weight(d, start) for d in days], k=wished_count):
         robot = rng.choice(bookings.robots)
         start, emergency = procedures.wished_start(rng, day, bookings.time_zones[robot["facility_id"]])
         wishes.append((start, robot["robot_id"], robot, emergency))
     wishes.sort(key=lambda w: (w[0], w[1]))
-    window = (datetime.combine(catalog.HISTORY_START, time(0), timezone.utc),
-              datetime.combine(catalog.HISTORY_END + timedelta(1), time(0), timezone.utc))
+    window = (datetime.combine(start, time(0), timezone.utc), datetime.combine(end + timedelta(1), time(0), timezone.utc))
     cases = []
     for wished, _, robot, emergency in wishes:
         slot = bookings.slot(rng, wished, robot, emergency)
@@ -161,10 +182,11 @@ def take_out_of_service(bookings: Bookings, robots: list[dict], logs: list[dict]
             bookings.out_from[robot["robot_id"]] = last[robot["robot_id"]]
 
 
-def make_maintenance_history(rng: random.Random, count: int, robots: list[dict]) -> list[dict]:
+def make_maintenance_history(
+    rng: random.Random, count: int, robots: list[dict], first: date = catalog.HISTORY_START, last: date = catalog.HISTORY_END
+) -> list[dict]:
     """`count` maintenance logs over the history window; upgrades walk each robot's version forward. A robot in
     status `maintenance` went down with a fault in the last two weeks and has no later log."""
-    first, last = catalog.HISTORY_START, catalog.HISTORY_END
     down = [r for r in robots if r["status"] == "maintenance"]
     for robot in down[count:]:  # fewer logs than robots down (tiny scales): those robots stay active
         robot["status"] = "active"
