@@ -35,21 +35,29 @@ def environment() -> str:
 
 
 def home() -> Path:
-    """The directory that holds local state (embedded PostgreSQL, lake): `.medrobotics/` by default."""
+    """The directory that holds local state (embedded PostgreSQL, lake, Dagster instance, logs): `.medrobotics/`."""
     return Path(os.environ.get(HOME) or Path.cwd() / ".medrobotics").resolve()
 
 
-def database_url(setting: str, embedded_db_name: str) -> str:
-    """The URL in `setting`, or in local mode an embedded PostgreSQL database under `home()`."""
+def dagster_home() -> Path:
+    """The Dagster instance of local mode (run and event storage, compute logs, the UI's onboarding marker)."""
+    return home() / "dagster"
+
+
+def log_dir() -> Path:
+    """Where commands write their full logs (dbt and Dagster) when the terminal gets a summary."""
+    return home() / "logs"
+
+
+def database_url(setting: str) -> str | None:
+    """The URL in `setting`, checked; None in local mode when unset (the caller starts an embedded database)."""
     url = os.environ.get(setting, "").strip()
     if url:
         check_database_url(setting, url)
         return url
     if environment() == "prod":
         raise ConfigError(setting, "is required when MEDROBOTICS_ENV=prod")
-    from medrobotics_dagster.resources.embedded_postgres import embedded_database_url
-
-    return embedded_database_url(embedded_db_name)
+    return None
 
 
 def check_database_url(setting: str, url: str) -> None:

@@ -15,6 +15,16 @@ from medrobotics_dagster.column_types import from_source_column
 from medrobotics_dagster.resources.postgres_connection import transaction
 
 
+def resolve_database_url(setting: str, embedded_db_name: str) -> str:
+    """The URL in `setting`, or in local mode (unset) a database of the embedded PostgreSQL under the home."""
+    url = settings.database_url(setting)
+    if url:
+        return url
+    from medrobotics_dagster.resources.embedded_postgres import embedded_database_url
+
+    return embedded_database_url(embedded_db_name)
+
+
 class SourceDatabase(dg.ConfigurableResource):
     """The operational PostgreSQL (RDS in production) that robots, surgeons and procedures live in."""
 
@@ -24,7 +34,7 @@ class SourceDatabase(dg.ConfigurableResource):
     )
 
     def resolved_url(self) -> str:
-        return self.url or settings.database_url(settings.SOURCE_DB_URL, settings.SOURCE_DB_NAME)
+        return self.url or resolve_database_url(settings.SOURCE_DB_URL, settings.SOURCE_DB_NAME)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:
@@ -55,7 +65,7 @@ class Warehouse(dg.ConfigurableResource):
     statement_timeout_s: int = Field(default=1800, description="Longest a single warehouse statement may run.")
 
     def resolved_url(self) -> str:
-        return self.url or settings.database_url(settings.WAREHOUSE_URL, settings.WAREHOUSE_DB_NAME)
+        return self.url or resolve_database_url(settings.WAREHOUSE_URL, settings.WAREHOUSE_DB_NAME)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg2.extensions.connection]:

@@ -100,6 +100,9 @@ class _DirectoryBackend:
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
 
+    def check(self) -> None:
+        """Opening the backend already created the directory and checked it is writable."""
+
 
 class _S3Backend:
     def __init__(self, bucket: str, prefix: str):
@@ -111,17 +114,43 @@ class _S3Backend:
 
     @contextmanager
     def _errors(self, key: str = ""):
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
         try:
             yield
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
-            if code == "NoSuchBucket":
+            if code == "NoSuchBucket" or (code in ("404", "NotFound") and not key):
                 raise settings.ConfigError(settings.LAKE_URL, f"bucket {self.bucket!r} does not exist") from exc
             if code in ("NoSuchKey", "404"):
                 raise LakeObjectNotFound(f"no lake object {self.uri(key)}") from exc
+            if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                raise settings.ConfigError(settings.LAKE_URL, f"access to bucket {self.bucket!r} denied ({code})") from exc
             raise
+        except NoCredentialsError as exc:
+            raise settings.ConfigError(
+                settings.LAKE_URL,
+                f"no AWS credentials for s3://{self.bucket} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an IAM role)",
+            ) from exc
+        except EndpointConnectionError as exc:
+            raise settings.ConfigError(
+                settings.LAKE_URL, f"cannot reach the S3 endpoint of s3://{self.bucket}{self._endpoint_note()}: {exc}"
+            ) from exc
+
+    def _endpoint_note(self) -> str:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        return f" ({endpoint}, from AWS_ENDPOINT_URL_S3)" if endpoint else ""
+
+    def check(self) -> None:
+        """Fail fast, naming MEDROBOTICS_LAKE_URL, when the bucket is missing, unreachable or refuses us."""
+        import boto3
+        from botocore.config import Config
+
+        # A short, bounded check: the default client retries an unreachable endpoint for a long time.
+        quick = boto3.client("s3", config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}))
+        with self._errors():
+            quick.head_bucket(Bucket=self.bucket)
+            quick.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
 
     def list(self, prefix: str) -> Iterator[LakeObject]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -196,6 +225,10 @@ class Lake(dg.ConfigurableResource):
     def delete(self, key: str) -> None:
         """Remove an object; a missing one is not an error."""
         self.backend.delete(check_key(key))
+
+    def check(self) -> None:
+        """Raise a ConfigError naming MEDROBOTICS_LAKE_URL unless the lake can be listed and written (nothing is written)."""
+        self.backend.check()
 
     def uri(self, key: str) -> str:
         """The object's full address (s3:// for S3, file:// for a directory), as COPY and logs want it."""
