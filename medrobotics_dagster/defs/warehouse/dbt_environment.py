@@ -30,8 +30,13 @@ def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
 
 @contextmanager
 def dbt_warehouse_env(warehouse: Warehouse) -> Iterator[None]:
-    """Set the variables while a dbt process is started (it copies os.environ), then restore them."""
+    """Set the variables while a dbt process is started (it copies os.environ), then restore them; first make sure
+    dbt's partial-parse state was written with the same connection settings (else every call re-parses)."""
+    from medrobotics_dagster.defs.warehouse.dbt_project import ensure_partial_parse
+
     values = dbt_connection_env(warehouse.resolved_url(), warehouse.dialect)
+    # dbt partial-parses only when the profile matches the one target/partial_parse.msgpack was written with.
+    ensure_partial_parse(values)
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

@@ -1,13 +1,22 @@
 """The dbt project under sql/, as dagster-dbt sees it."""
 
+import fcntl
+import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Mapping
 
 from dagster_dbt import DbtCliResource, DbtProject
 
 SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
 DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "snapshots", "macros", "tests", "analyses")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# The connection settings target/partial_parse.msgpack was written with (no password): dbt refuses a partial
+# parse when the profile it renders differs, and re-parses the whole project on every invocation.
+PARSE_PROFILE_FILE = "medrobotics_parse_profile.json"
 
 dbt_project = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR)
 
@@ -46,3 +55,47 @@ def ensure_manifest() -> Path:
     if manifest_is_stale():
         dbt_project.preparer.prepare(dbt_project)
     return dbt_project.manifest_path
+
+
+def _parse_profile(env: Mapping[str, str]) -> dict[str, str]:
+    from dbt.version import __version__ as dbt_version
+
+    return {**{k: v for k, v in sorted(env.items()) if k != "MEDROBOTICS_DBT_PASSWORD"}, "dbt": dbt_version}
+
+
+def ensure_partial_parse(env: Mapping[str, str]) -> bool:
+    """Make `target/partial_parse.msgpack` (which dagster-dbt copies into every invocation's target path) one
+    written with the connection settings `env` the invocations will run with, so they parse only what changed.
+    Parses once per change of settings or of the project; returns True when it parsed."""
+    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = _parse_profile(env)
+    marker = target / PARSE_PROFILE_FILE
+    partial = target / PARTIAL_PARSE_FILE
+
+    def current() -> bool:
+        try:
+            return partial.exists() and json.loads(marker.read_text()) == wanted and not manifest_is_stale()
+        except (OSError, ValueError):
+            return False
+
+    if current():
+        return False
+    put_dbt_on_path()
+    with open(target / ".medrobotics_parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one parse at a time (runs of `dagster dev` start in parallel)
+        if current():
+            return False
+        with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
+            parsed = subprocess.run(
+                ["dbt", "parse", "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR), "--target-path", scratch, "--quiet"],
+                env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+                capture_output=True,
+            )
+            if parsed.returncode != 0 or not (Path(scratch) / PARTIAL_PARSE_FILE).exists():
+                return False  # the invocation itself will parse in full and report what is wrong
+            os.replace(Path(scratch) / PARTIAL_PARSE_FILE, partial)
+        tmp_marker = marker.with_suffix(".tmp")
+        tmp_marker.write_text(json.dumps(wanted, sort_keys=True))
+        os.replace(tmp_marker, marker)
+    return True
