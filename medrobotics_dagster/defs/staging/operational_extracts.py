@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
+from medrobotics_dagster.defs.operations.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.defs.sources.operational_tables import OPERATIONAL_TABLES, source_table_key
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.io_managers.warehouse_sql import qualified, quote_ident
@@ -79,7 +80,9 @@ def build_extract_asset(extract: Extract) -> dg.AssetsDefinition:
         if partitioned:
             window = context.partition_time_window
             params = {"start": window.start, "end": window.end}
-        frame = source_db.read_frame(extract.query, params)
+        # Permanent faults (bad credentials, missing table) fail at once; transient ones go to the RetryPolicy.
+        with fail_fast_on_permanent_faults(f"extract of source table {extract.table}"):
+            frame = source_db.read_frame(extract.query, params)
         for column in extract.pseudonymized:
             frame[column] = pd.array(pseudonymizer.pseudonyms(frame[column]), dtype=object)
         context.log.info(f"extracted {len(frame)} row(s) from {extract.table}")
