@@ -14,7 +14,6 @@ import dagster as dg
 from medrobotics_dagster.defs.staging.operational_extracts import staging_key
 from medrobotics_dagster.defs.telemetry.sensor import telemetry_job
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models
-from medrobotics_dagster.partitions import daily_partitions
 
 MAX_RUNTIME_SECONDS = 30 * 60
 OPERATIONS_TAGS = {
@@ -33,7 +32,6 @@ procedures_selection = dg.AssetSelection.assets(*DAILY_STAGING_KEYS) | dg.AssetS
 full_load_job = dg.define_asset_job(
     "full_load_job",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     tags=OPERATIONS_TAGS,
     description=(
         "Everything, in dependency order: staging extracts, snapshots and dimensions, the facts of the "
@@ -51,7 +49,6 @@ dimensions_job = dg.define_asset_job(
 procedures_job = dg.define_asset_job(
     "procedures_job",
     selection=procedures_selection,
-    partitions_def=daily_partitions,
     tags=OPERATIONS_TAGS,
     description="Procedure facts for a day or a date range: extracts of procedures and outcomes, fact_procedures and its quarantine.",
 )
