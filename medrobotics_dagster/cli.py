@@ -69,14 +69,33 @@ def add_generate(subparsers) -> None:
     parser.add_argument("--scale", type=positive_float, default=1.0, help="size multiplier (1 = 5,000 procedures)")
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (same seed, same data)")
     parser.add_argument("--reset", action="store_true", help="drop existing operational tables and raw telemetry first")
+    add_history_window(parser)
     parser.set_defaults(run=run_generate)
+
+
+def add_history_window(parser) -> None:
+    """--start/--end: the generated history (default: the two years ending yesterday, UTC)."""
+    parser.add_argument("--start", type=iso_date, default=None, help="first day of the generated history (default: two years before --end)")
+    parser.add_argument("--end", type=iso_date, default=None, help="last day of the generated history (default: yesterday, UTC)")
+
+
+def history_window(args: argparse.Namespace) -> tuple[date, date]:
+    """The (start, end) days the flags ask for; a window that ends before it starts is a flag error."""
+    from medrobotics_dagster.synthetic.world import default_history
+
+    start, end = default_history(args.end)
+    start = args.start or start
+    if start > end:
+        raise settings.ConfigError("--start/--end", f"the history must start on or before its end, got {start} .. {end}")
+    return start, end
 
 
 def run_generate(args: argparse.Namespace) -> None:
     from medrobotics_dagster.synthetic import generate
 
+    start, end = history_window(args)
     source_url, lake = _targets()
-    summary = generate(source_url, lake, scale=args.scale, seed=args.seed, reset=args.reset)
+    summary = generate(source_url, lake, scale=args.scale, seed=args.seed, reset=args.reset, start=start, end=end)
     print(
         f"Generated {summary['surgical_procedures']:,} procedures ({summary['first_day']} .. {summary['last_day']}), "
         f"{summary['facilities']} facilities, {summary['surgical_robots']} robots, {summary['surgeons']} surgeons, "
@@ -115,14 +134,17 @@ def add_demo(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="generate data if the source is empty, build the warehouse, print counts")
     parser.add_argument("--scale", type=positive_float, default=1.0, help="size of the world generated if empty")
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed of the world generated if empty")
+    add_history_window(parser)
+    parser.add_argument("--verbose", action="store_true", help="show every dbt and Dagster log line (default: one line per step)")
     parser.set_defaults(run=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> None:
     from medrobotics_dagster.demo import MaterializationFailed, run_demo as demo
 
+    start, end = history_window(args)
     try:
-        demo(scale=args.scale, seed=args.seed)
+        demo(scale=args.scale, seed=args.seed, start=start, end=end, verbose=args.verbose)
     except MaterializationFailed as exc:
         raise CommandFailed(str(exc)) from exc
 
@@ -138,6 +160,7 @@ def add_bench(subparsers) -> None:
 def run_bench(args: argparse.Namespace) -> None:
     from medrobotics_dagster.bench import run_bench as bench
 
+    _check_all()
     print(bench(scale=args.scale, seed=args.seed, echo=lambda line: print(line, file=sys.stderr)))
 
 
@@ -213,11 +236,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _targets():
-    """The source database URL and the lake, from the environment (local defaults when unset)."""
+    """The source database URL and the lake, from the environment (local defaults when unset), both checked
+    (lake first) before anything is written."""
     from medrobotics_dagster.resources.databases import SourceDatabase
     from medrobotics_dagster.resources.lake import Lake
+    from medrobotics_dagster.resources.preflight import preflight
 
-    return SourceDatabase().resolved_url(), Lake()
+    lake = Lake()
+    return preflight(lake=lake, source=SourceDatabase())["source"], lake
+
+
+def _check_all() -> None:
+    """Environment, local state, lake, source and warehouse, in that order, before anything is written."""
+    from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
+    from medrobotics_dagster.resources.lake import Lake
+    from medrobotics_dagster.resources.preflight import preflight
+
+    preflight(lake=Lake(), source=SourceDatabase(), warehouse=Warehouse())
 
 
 def _fail(message: str, status: int) -> int:
