@@ -11,6 +11,7 @@ from medrobotics_dagster.defs.sources.operational_tables import operational_tabl
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import extract_assets, unique_key_checks
 from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
+from medrobotics_dagster.defs.telemetry.queue_sensor import raw_telemetry_queue_sensor
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor, telemetry_job
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models, warehouse_views
 from medrobotics_dagster.resources.environments import resources_for_environment
@@ -28,6 +29,6 @@ defs = with_freshness_policies(dg.Definitions(
     asset_checks=unique_key_checks,
     jobs=[telemetry_job, *operations_jobs],
     schedules=[daily_warehouse_schedule],
-    sensors=[raw_telemetry_sensor, run_failure_alert_sensor, sensor_watchdog],
+    sensors=[raw_telemetry_sensor, raw_telemetry_queue_sensor, run_failure_alert_sensor, sensor_watchdog],
     resources={**resources_for_environment(), "alerts": alert_channel_for_environment()},
 ))

@@ -12,6 +12,7 @@ from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetI
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.telemetry_queue import TelemetryQueue
 from medrobotics_dagster.resources.pseudonymizer import KEY_SETTING as PATIENT_ID_KEY_SETTING, Pseudonymizer
 
 
@@ -19,6 +20,7 @@ def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake, pseud
     return {
         "source_db": source_db,
         "pseudonymizer": pseudonymizer,
+        "telemetry_queue": TelemetryQueue(),
         "warehouse": warehouse,
         "lake": lake,
         "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
