@@ -18,6 +18,7 @@ from medrobotics_dagster import settings
 
 # Seed 000's bucket policy rejects uploads that do not ask for server-side encryption.
 SSE = {"ServerSideEncryption": "AES256"}
+KMS_KEY_SETTING = "MEDROBOTICS_LAKE_KMS_KEY_ID"
 
 
 class LakeObjectNotFound(FileNotFoundError):
@@ -104,13 +105,23 @@ class _DirectoryBackend:
         """Opening the backend already created the directory and checked it is writable."""
 
 
+def encryption(kms_key_id: str | None) -> dict[str, str]:
+    """Server-side encryption of every write: SSE-KMS with the given key, else SSE-S3 (AES256)."""
+    if kms_key_id:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+    return dict(SSE)
+
+
 class _S3Backend:
-    def __init__(self, bucket: str, prefix: str):
-        import boto3  # the endpoint comes from AWS_ENDPOINT_URL_S3 when set (S3-compatible stores)
+    def __init__(self, bucket: str, prefix: str, max_attempts: int = 5, kms_key_id: str | None = None):
+        from dagster_aws.s3 import S3Resource
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = boto3.client("s3")
+        # dagster-aws's client: retries with botocore's standard mode; the endpoint comes from
+        # AWS_ENDPOINT_URL_S3 when set (S3-compatible stores, moto in tests).
+        self.client = S3Resource(max_attempts=max_attempts).get_client()
+        self.sse = encryption(kms_key_id)
 
     @contextmanager
     def _errors(self, key: str = ""):
@@ -170,7 +181,7 @@ class _S3Backend:
 
     def put(self, key: str, data: bytes) -> None:
         with self._errors(key):
-            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, **SSE)
+            self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data, **self.sse)
 
     def copy(self, source_key: str, target_key: str) -> None:
         with self._errors(source_key):
@@ -178,7 +189,7 @@ class _S3Backend:
                 Bucket=self.bucket,
                 Key=self.prefix + target_key,
                 CopySource={"Bucket": self.bucket, "Key": self.prefix + source_key},
-                **SSE,
+                **self.sse,
             )
 
     def delete(self, key: str) -> None:
@@ -195,6 +206,11 @@ class Lake(dg.ConfigurableResource):
     url: Optional[str] = Field(
         default=None, description="Directory path or s3://bucket/prefix. Unset: MEDROBOTICS_LAKE_URL, else .medrobotics/lake."
     )
+    kms_key_id: Optional[str] = Field(
+        default=None,
+        description=f"KMS key for SSE-KMS on every S3 write. Unset: {KMS_KEY_SETTING}, else SSE-S3 (AES256).",
+    )
+    max_attempts: int = Field(default=5, description="Attempts of each S3 call (botocore retries throttles and 5xx).")
     _backend: object = PrivateAttr(default=None)
 
     def resolved_url(self) -> str:
@@ -203,7 +219,8 @@ class Lake(dg.ConfigurableResource):
     @property
     def backend(self):
         if self._backend is None:
-            self._backend = open_backend(self.resolved_url())
+            kms_key_id = self.kms_key_id or os.environ.get(KMS_KEY_SETTING) or None
+            self._backend = open_backend(self.resolved_url(), self.max_attempts, kms_key_id)
         return self._backend
 
     def list(self, prefix: str = "") -> Iterator[LakeObject]:
@@ -235,12 +252,14 @@ class Lake(dg.ConfigurableResource):
         return self.backend.uri(check_key(key))
 
 
-def open_backend(url: str):
+def open_backend(url: str, max_attempts: int = 5, kms_key_id: str | None = None):
     parts = urlsplit(url)
     if parts.scheme == "s3":
         if not parts.netloc:
             raise settings.ConfigError(settings.LAKE_URL, f"names no bucket: {url!r}")
-        return _S3Backend(parts.netloc, parts.path)
+        return _S3Backend(parts.netloc, parts.path, max_attempts, kms_key_id)
+    if settings.environment() == "prod":  # only S3 writes are encrypted by the lake itself
+        raise settings.ConfigError(settings.LAKE_URL, f"must be s3://bucket/prefix when MEDROBOTICS_ENV=prod, got {url!r}")
     if parts.scheme in ("", "file"):
         root = Path(parts.path if parts.scheme == "file" else url).expanduser()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import boto3
@@ -145,3 +146,23 @@ def test_unset_url_falls_back_to_the_environment_then_home(medrobotics_home, mon
     monkeypatch.setenv(settings.LAKE_URL, str(tmp_path / "elsewhere"))
     Lake().put("k", b"x")
     assert (tmp_path / "elsewhere" / "k").read_bytes() == b"x"
+
+
+def test_s3_writes_use_sse_kms_when_a_key_is_configured(plain_bucket, monkeypatch):
+    import boto3
+
+    kms_key = boto3.client("kms", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"]).create_key()["KeyMetadata"]["Arn"]
+    monkeypatch.setenv("MEDROBOTICS_LAKE_KMS_KEY_ID", kms_key)
+    lake = Lake(url=f"s3://{plain_bucket}/lake")
+    lake.put("a/b.json", b"x")
+    lake.copy("a/b.json", "a/c.json")
+    client = boto3.client("s3")
+    for key in ("lake/a/b.json", "lake/a/c.json"):
+        head = client.head_object(Bucket=plain_bucket, Key=key)
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", kms_key)
+
+
+def test_a_directory_lake_is_refused_in_production(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDROBOTICS_ENV", "prod")
+    with pytest.raises(settings.ConfigError, match="MEDROBOTICS_LAKE_URL.*s3://"):
+        Lake(url=str(tmp_path / "lake")).put("x", b"x")
