@@ -1,0 +1,240 @@
+"""The UI as a user sees it: `dagster dev` (webserver + daemon) on a free port over a small generated world.
+
+Through Dagster's own Python GraphQL client: a job materialization (dimensions) and a partition-range backfill
+(procedure facts for every day of the world, one run), both waited for until they succeed; the warehouse row
+counts then match the source. Then headless Chromium opens the warehouse group's asset graph, dismisses
+Dagster's first-visit community dialog like a user (a real mouse click on "Skip"), checks the graph shows the
+warehouse assets, and saves a screenshot (kept under $MEDROBOTICS_TEST_ARTIFACTS, default
+.medrobotics/test-artifacts/ui/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.synthetic.generator import generate
+from medrobotics_dagster_tests.database import query
+from medrobotics_dagster_tests.ui.headless_chromium import HeadlessChromium, find_chromium
+
+REPO = Path(__file__).resolve().parents[2]
+LOCATION = "medrobotics_dagster.definitions"
+WORLD = (date(2024, 2, 1), date(2024, 3, 8))
+# One process per run, not per step: each step process would import the definitions again (~10 s each here).
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+CHROMIUM = find_chromium()
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): the UI test needs a real browser",
+)
+
+
+def artifacts_dir() -> Path:
+    return Path(os.environ.get("MEDROBOTICS_TEST_ARTIFACTS") or REPO / ".medrobotics" / "test-artifacts") / "ui"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DagsterDev:
+    """`dagster dev` in its own process group; stopping it signals only that group."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def wait_until_serving(self, client, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dagster dev exited ({self.process.returncode}):\n{self.log_tail()}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/server_info", timeout=2).read()
+                result = client._execute("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
+                entries = result["workspaceOrError"]["locationEntries"]
+                if any(e["name"] == LOCATION and e["loadStatus"] == "LOADED" for e in entries):
+                    return
+            except Exception:  # noqa: BLE001 - not up yet
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"dagster dev did not serve {LOCATION} within {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # children left in the group (daemon, code server)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=15)
+        self.log.close()
+
+
+def wait_for_run(client, run_id: str, timeout: float = 180) -> str:
+    from dagster import DagsterRunStatus
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get_run_status(run_id)
+        if status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED):
+            return status.value
+        time.sleep(1)
+    raise TimeoutError(f"run {run_id} still {status} after {timeout} s")
+
+
+LAUNCH_BACKFILL = """
+mutation LaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+BACKFILL_STATUS = """
+query BackfillStatus($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status numPartitions }
+    ... on PythonError { message }
+  }
+}
+"""
+BACKFILL_RUNS = """
+query BackfillRuns($id: String!) {
+  runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
+    ... on Runs { results { runId status tags { key value } } }
+  }
+}
+"""
+
+
+def wait_for_backfill(client, backfill_id: str, timeout: float = 180) -> str:
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        result = client._execute(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        status = result.get("status")
+        if status in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"):
+            return status
+        time.sleep(1)
+    raise TimeoutError(f"backfill {backfill_id} still {status} after {timeout} s")
+
+
+@pytest.fixture
+def world(source_url, warehouse_url, tmp_path):
+    generate(source_url, Lake(url=str(tmp_path / "generated_lake")), scale=0.006, seed=3, start=WORLD[0], end=WORLD[1])
+    return source_url, warehouse_url
+
+
+@pytest.fixture
+def dagster_dev(world, tmp_path):
+    source_url, warehouse_url = world
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "MEDROBOTICS_HOME": str(tmp_path / ".medrobotics"),
+        "MEDROBOTICS_SOURCE_DB_URL": source_url,
+        "MEDROBOTICS_WAREHOUSE_URL": warehouse_url,
+        # an empty lake: the raw-telemetry sensor finds nothing and launches no runs of its own
+        "MEDROBOTICS_LAKE_URL": str(tmp_path / "empty_lake"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+    }
+    env.pop("MEDROBOTICS_ENV", None)
+    artifacts_dir().mkdir(parents=True, exist_ok=True)
+    server = DagsterDev(env, artifacts_dir() / "dagster_dev.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_warehouse_graph(dagster_dev, world, tmp_path):
+    from dagster_graphql import DagsterGraphQLClient
+
+    source_url, warehouse_url = world
+    client = DagsterGraphQLClient("127.0.0.1", port_number=dagster_dev.port, timeout=60)
+    dagster_dev.wait_until_serving(client)
+
+    # a materialization: the dimensions run mode
+    run_id = client.submit_job_execution(
+        "dimensions_job", repository_location_name=LOCATION, repository_name="__repository__", run_config=IN_PROCESS
+    )
+    assert wait_for_run(client, run_id) == "SUCCESS", dagster_dev.log_tail()
+    for table in ("facilities", "surgeons", "surgical_robots"):
+        source = query(source_url, f"SELECT count(*) FROM {table}")
+        assert query(warehouse_url, f"SELECT count(*) FROM staging.{table}") == source
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots WHERE is_current")[0][0] == query(
+        source_url, "SELECT count(*) FROM surgical_robots"
+    )[0][0]
+
+    # a partition-range backfill: procedure facts for every day of the world, in one run (single_run policy)
+    days = [(WORLD[0] + timedelta(days=i)).isoformat() for i in range((WORLD[1] - WORLD[0]).days + 1)]
+    assets = [["staging", "surgical_procedures"], ["staging", "procedure_outcomes"], ["warehouse", "fact_procedures"], ["warehouse", "fact_procedures_quarantine"]]
+    launched = client._execute(
+        LAUNCH_BACKFILL,
+        {"params": {"assetSelection": [{"path": p} for p in assets], "partitionNames": days, "title": "procedures, whole world", "runConfigData": IN_PROCESS}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+    assert wait_for_backfill(client, backfill_id) in ("COMPLETED", "COMPLETED_SUCCESS"), dagster_dev.log_tail()
+    runs = client._execute(BACKFILL_RUNS, {"id": backfill_id})["runsOrError"]["results"]
+    assert [r["status"] for r in runs] == ["SUCCESS"]  # the whole range in one run
+    tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (days[0], days[-1])
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures") == query(source_url, "SELECT count(*) FROM surgical_procedures")
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures_quarantine") == [(0,)]
+
+    # the asset graph in a real browser
+    with HeadlessChromium(CHROMIUM, tmp_path / "chromium-profile") as browser:
+        browser.navigate(f"http://127.0.0.1:{dagster_dev.port}/locations/{LOCATION}/asset-groups/warehouse")
+        skip_button = (
+            "(() => { const b = Array.from(document.querySelectorAll('button')).find(x => x.innerText.trim() === 'Skip');"
+            " if (!b) return null; const r = b.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        dialog = "document.body.innerText.includes('Join the Dagster community')"
+        x, y = browser.wait_for(skip_button, timeout=60)  # a fresh instance: the community dialog covers the page
+        browser.screenshot(artifacts_dir() / "community_dialog.png")
+        for kind in ("mousePressed", "mouseReleased"):
+            browser.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+        browser.wait_for(f"!({dialog})", timeout=15)
+        names = ["dim_robots", "dim_facilities", "dim_date", "fact_procedures", "snap_robots"]  # in the viewport
+        condition = " && ".join(f"document.body.innerText.includes('{n}')" for n in names)
+        browser.wait_for(condition, timeout=60)
+        assert browser.evaluate("Array.from(document.querySelectorAll('body *')).some(e => e.childElementCount === 0 && e.textContent.startsWith('vw_'))")
+        time.sleep(1)  # let the graph finish its layout animation before the picture
+        shot = browser.screenshot(artifacts_dir() / "asset_graph.png")
+    assert shot.stat().st_size > 20_000
+    print(f"screenshot: {shot}")
