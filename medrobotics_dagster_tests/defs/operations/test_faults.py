@@ -126,16 +126,16 @@ def test_a_connection_terminated_mid_statement_is_transient(warehouse_url):
 def test_s3_throttling_and_server_errors_are_transient_access_denied_and_missing_buckets_are_permanent(s3_endpoint, s3_bucket, monkeypatch):
     with S3FaultProxy(s3_endpoint) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
-        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-        lake = Lake(url=f"s3://{s3_bucket}/lake")
-        proxy.fail(1, 503, "SlowDown")
+        # max_attempts=1: one retry by the client (botocore counts retries), so two faults reach the caller
+        lake = Lake(url=f"s3://{s3_bucket}/lake", max_attempts=1)
+        proxy.fail(2, 503, "SlowDown")
         slow = classify(error_of(lambda: list(lake.list("raw/"))))
-        proxy.fail(1, 500, "InternalError")
+        proxy.fail(2, 500, "InternalError")
         internal = classify(error_of(lambda: lake.get("raw/x.json")))
-        proxy.fail(1, 403, "AccessDenied")
-        denied = classify(error_of(lambda: list(Lake(url=f"s3://{s3_bucket}/lake").list("raw/"))))
+        proxy.fail(1, 403, "AccessDenied")  # never retried by the client
+        denied = classify(error_of(lambda: list(Lake(url=f"s3://{s3_bucket}/lake", max_attempts=1).list("raw/"))))
         proxy.fail(0)
-        missing_bucket = classify(error_of(lambda: list(Lake(url=f"s3://mr-no-such-{uuid.uuid4().hex[:8]}/x").list("raw/"))))
+        missing_bucket = classify(error_of(lambda: list(Lake(url=f"s3://mr-no-such-{uuid.uuid4().hex[:8]}/x", max_attempts=1).list("raw/"))))
         missing_key = classify(error_of(lambda: lake.get("raw/none.json")))
     assert slow == Fault("transient", "S3 SlowDown (HTTP 503)")
     assert internal.kind == "transient"
@@ -280,13 +280,11 @@ def s3_lake(s3_endpoint, s3_bucket):
 def test_s3_slowdown_is_absorbed_by_the_client_and_then_by_the_step_retry(s3_endpoint, s3_lake, monkeypatch):
     with S3FaultProxy(s3_endpoint) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
-        monkeypatch.setenv("AWS_RETRY_MODE", "standard")
-        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
         proxy.fail(1, 503, "SlowDown")  # one throttled request: botocore's own retry absorbs it
-        result = dg.materialize([lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake")})
+        result = dg.materialize([lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake", max_attempts=2)})
         assert result.success and attempts(result) == 1 and proxy.plan.served == 1
-        proxy.fail(3, 503, "SlowDown")  # more than the client's attempts: the step's RetryPolicy takes over
-        result = dg.materialize([lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake")})
+        proxy.fail(3, 503, "SlowDown")  # all three of the client's attempts (max_attempts=2 retries): the step's RetryPolicy takes over
+        result = dg.materialize([lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake", max_attempts=2)})
         assert result.success and attempts(result) == 2 and proxy.plan.served == 3
 
 
