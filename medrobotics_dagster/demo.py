@@ -139,15 +139,20 @@ class Console:
         self._terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
         self.interactive = self._echo is None and self._terminal.isatty()
         log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        # Python-level streams too: a host (pytest, a notebook) may have replaced sys.stdout/sys.stderr.
+        streams = sys.stdout, sys.stderr
+        text = os.fdopen(os.dup(log), "w", buffering=1)
         try:
             os.dup2(log, 1)
             os.dup2(log, 2)
+            sys.stdout = sys.stderr = text
             with warnings.catch_warnings():
                 warnings.simplefilter("default")  # shown once each, in the log
                 yield
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            text.flush()
+            sys.stdout, sys.stderr = streams
+            text.close()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             for fd in (*saved, log):

@@ -1,23 +1,34 @@
-"""`medrobotics demo` in the self-contained local mode: embedded PostgreSQL, lake under .medrobotics/."""
+"""`medrobotics demo`: self-contained local mode, quiet output with a full log, and incremental re-runs that
+end identical to a full rebuild."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from medrobotics_dagster.demo import run_demo
+from medrobotics_dagster.demo import day_ranges, partition_window, run_demo
+from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.embedded_postgres import stop_embedded_server
+from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.synthetic import simulate_day
+
+WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 3, 31)}
 
 
 @pytest.fixture
 def embedded_home(medrobotics_home, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no dagster.yaml here: the demo records its runs in an ephemeral instance
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     yield medrobotics_home
     assert stop_embedded_server(), "the demo left no embedded server to stop"
     assert not (medrobotics_home / "pgdata" / "postmaster.pid").exists()
 
 
-def test_demo_generates_builds_everything_and_reports_counts(embedded_home):
+def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_home(embedded_home, tmp_path):
     lines: list[str] = []
-    counts = dict(run_demo(scale=0.02, seed=3, echo=lines.append))
+    counts = dict(run_demo(scale=0.02, seed=3, echo=lines.append, **WINDOW))
 
     assert (embedded_home / "pgdata" / "PG_VERSION").exists()
     assert any((embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
@@ -25,12 +36,114 @@ def test_demo_generates_builds_everything_and_reports_counts(embedded_home):
     assert counts["analytics.dim_time"] == 1440
     assert counts["analytics.fact_procedures"] == counts["staging.surgical_procedures"] > 0
     assert counts["analytics.dim_robots"] >= counts["staging.surgical_robots"] > 0
-    assert any("dagster dev" in line for line in lines)
     files = sum(1 for _ in (embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
     assert counts["analytics.fact_procedure_telemetry"] > 0 and counts["analytics.telemetry_quarantine"] == 0
     assert f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, {files:,} raw files" in [line.strip() for line in lines]
 
-    # a second demo finds the data and does not generate again
+    # Readable: a screenful, no dbt progress, no warnings; the full log is a file under the home, named up front.
+    text = "\n".join(lines)
+    assert len(lines) < 45, text
+    assert "Warning" not in text and "AssetObservation" not in text and " of 1" not in text
+    log = Path(lines[0].removeprefix("full log: "))
+    assert log.is_file() and log.is_relative_to(embedded_home / "logs")
+    assert "RUN_SUCCESS" in log.read_text() and "Completed successfully" in log.read_text()
+    # Dagster's storage, compute logs and the UI's marker live in the home's instance; nothing else in the cwd.
+    assert (embedded_home / "dagster" / "dagster.yaml").exists() and (embedded_home / "dagster" / "storage").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".medrobotics"]
+    assert any("DAGSTER_HOME=" + str(embedded_home / "dagster") in line for line in lines)
+
+    # a second demo finds the data and everything materialized: no generation, no daily load
     again: list[str] = []
     assert dict(run_demo(scale=0.02, seed=3, echo=again.append))["analytics.fact_procedures"] == counts["analytics.fact_procedures"]
     assert not any("generating" in line for line in again)
+    assert any("up to date" in line for line in again) and not any("loading 20" in line for line in again)
+
+
+def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> list[tuple]:
+    """Every row of `table` without its load-time columns, sorted."""
+    schema, name = table.split(".")
+    columns = [
+        c for (c,) in warehouse.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (schema, name),
+        )
+        if not c.startswith("dbt_") and not c.endswith(("_at", "load_id")) and c not in skip
+    ]
+    rows = warehouse.query(f'SELECT {", ".join(f"{c}::text" for c in columns)} FROM {schema}.{name}')
+    return sorted(rows, key=lambda row: tuple("" if v is None else v for v in row))
+
+
+def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_database, tmp_path, monkeypatch):
+    source_url, warehouse_url, rebuilt_url = make_database("source"), make_database("warehouse"), make_database("rebuilt")
+    lake_dir = tmp_path / "lake"
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
+    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(lake_dir))
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("MEDROBOTICS_HOME", str(tmp_path / "home"))
+    first: list[str] = []
+    run_demo(scale=0.05, seed=5, echo=first.append, start=date(2023, 1, 1), end=date(2023, 3, 31))
+    print("\n".join(first))
+
+    # A new day with procedures (and dimension changes) and a corrected file for an old day.
+    lake = Lake(url=str(lake_dir))
+    for seed in range(30):  # a small fleet has quiet days; the first seed that books a case (deterministic)
+        summary = simulate_day(source_url, lake, seed=seed)
+        if summary["procedures"]:
+            break
+    new_day = summary["day"]
+    assert summary["procedures"], "no seed booked procedures on the new day"
+    old_file = sorted((lake_dir / "raw" / "telemetry").rglob("*.json"), key=lambda p: (p.name, p.parent.name))[3]
+    old_day = date(int(old_file.stem[:4]), int(old_file.stem[4:6]), int(old_file.stem[6:])).isoformat()
+    lines_of_file = old_file.read_text().splitlines()
+    old_file.write_text("\n".join(lines_of_file[:-1]) + "\n")  # the last sample withdrawn
+
+    second: list[str] = []
+    run_demo(echo=second.append)
+    print("\n".join(second))
+    loads = [line for line in second if line.strip().startswith("loading 20")]
+    next_day = (date.fromisoformat(new_day) + timedelta(days=1)).isoformat()
+    assert [line.split(":")[0].strip() for line in loads] == [
+        f"loading {old_day} .. {old_day} (1 day)",
+        f"loading {new_day} .. {next_day} (2 days)",
+    ], "\n".join(second)
+
+    incremental = Warehouse(url=warehouse_url)
+    lines_of_day = sum(len(p.read_text().splitlines()) for p in (lake_dir / "raw" / "telemetry").rglob(old_file.name))
+    assert incremental.query(
+        "SELECT count(*) FROM analytics.fact_procedure_telemetry WHERE sample_timestamp >= %s::date AND sample_timestamp < %s::date + 1",
+        (old_day, old_day),
+    )[0][0] == lines_of_day
+
+    # The same source and lake built from nothing, with a fresh Dagster instance (same home: same pseudonym key).
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", rebuilt_url)
+    (tmp_path / "dagster-rebuilt").mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster-rebuilt"))
+    rebuild: list[str] = []
+    run_demo(echo=rebuild.append)
+    assert any("to load" in line and "not materialized" in line for line in rebuild), "\n".join(rebuild)
+    rebuilt = Warehouse(url=rebuilt_url)
+    for table in (
+        "staging.surgical_procedures", "staging.procedure_outcomes", "staging.facilities", "staging.surgeons",
+        "staging.surgical_robots", "staging.robot_maintenance_logs", "analytics.fact_procedure_telemetry",
+        "analytics.telemetry_quarantine", "analytics.fact_procedures_quarantine",
+    ):
+        assert table_rows(incremental, table) == table_rows(rebuilt, table), table
+    # Facts: the same procedures and measures; the dimension keys of an SCD2 history may differ from a rebuild
+    # that only ever saw the current dimension rows, so they are compared through the natural ids.
+    keys = ("robot_key", "surgeon_key", "facility_key")
+    assert table_rows(incremental, "analytics.fact_procedures", keys) == table_rows(rebuilt, "analytics.fact_procedures", keys)
+
+
+def test_partition_window_runs_from_the_partitions_start_to_the_day_after_the_data():
+    window = partition_window((date(2023, 3, 1), date(2023, 3, 10)))
+    assert window[0] == "2023-01-01" and window[-1] == "2023-03-11" and len(window) == 70
+    yesterday = date.today() - timedelta(days=1)
+    assert partition_window((yesterday - timedelta(days=730), yesterday))[-1] == yesterday.isoformat()
+
+
+def test_day_ranges_group_consecutive_days_and_merge_many_ranges():
+    assert day_ranges({"2023-01-02", "2023-01-01", "2023-01-05"}) == [("2023-01-01", "2023-01-02"), ("2023-01-05", "2023-01-05")]
+    scattered = {f"2023-01-{d:02d}" for d in (1, 3, 5, 7, 9, 11)}
+    assert day_ranges(scattered) == [("2023-01-01", "2023-01-11")]
+    assert day_ranges(set()) == []
