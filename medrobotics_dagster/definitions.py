@@ -11,6 +11,7 @@ from medrobotics_dagster.defs.sources.operational_tables import operational_tabl
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import extract_assets, unique_key_checks
 from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
+from medrobotics_dagster.defs.telemetry.checks import telemetry_checks
 from medrobotics_dagster.defs.telemetry.queue_sensor import raw_telemetry_queue_sensor
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor, telemetry_job
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models, warehouse_views
@@ -26,7 +27,7 @@ defs = with_freshness_policies(dg.Definitions(
         daily_fact_models,
         warehouse_views,
     ],
-    asset_checks=unique_key_checks,
+    asset_checks=[*unique_key_checks, *telemetry_checks],
     jobs=[telemetry_job, *operations_jobs],
     schedules=[daily_warehouse_schedule],
     sensors=[raw_telemetry_sensor, raw_telemetry_queue_sensor, run_failure_alert_sensor, sensor_watchdog],

@@ -1,0 +1,46 @@
+"""Checks of the telemetry fact, on the run's own partition window (checks that read an IO manager's input can
+see the wrong partition, dagster#27747; these query the warehouse filtered by the window)."""
+
+import dagster as dg
+
+from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, WAREHOUSE_SCHEMA
+from medrobotics_dagster.io_managers.warehouse_sql import qualified
+from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.resources.databases import Warehouse
+
+KEYS_CHECK_SQL = """
+SELECT
+    count(*),
+    count(*) - count(DISTINCT telemetry_key),
+    sum(CASE WHEN telemetry_key IS NULL OR procedure_key IS NULL OR timestamp_key IS NULL THEN 1 ELSE 0 END),
+    sum(CASE WHEN timestamp_key < 0 OR timestamp_key / 10000 > 23 OR (timestamp_key / 100) % 100 > 59
+             OR timestamp_key % 100 <> 0 THEN 1 ELSE 0 END)
+FROM {table}
+WHERE sample_timestamp >= %(start)s AND sample_timestamp < %(end)s
+"""
+
+
+@dg.asset_check(
+    asset=FACT_KEY,
+    partitions_def=daily_partitions,
+    blocking=True,
+    description="In the run's days: telemetry_key unique, no NULL key, every timestamp_key a dim_time minute (hhmm00).",
+)
+def telemetry_fact_keys_valid(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    window = context.partition_time_window
+    table = qualified(WAREHOUSE_SCHEMA, FACT_KEY.path[-1])
+    rows, duplicates, null_keys, bad_time_keys = warehouse.query(
+        KEYS_CHECK_SQL.format(table=table), {"start": window.start.replace(tzinfo=None), "end": window.end.replace(tzinfo=None)}
+    )[0]
+    return dg.AssetCheckResult(
+        passed=not (duplicates or null_keys or bad_time_keys),
+        metadata={
+            "rows": rows,
+            "duplicate_telemetry_keys": duplicates,
+            "rows_with_null_keys": int(null_keys or 0),
+            "invalid_timestamp_keys": int(bad_time_keys or 0),
+        },
+    )
+
+
+telemetry_checks = [telemetry_fact_keys_valid]
