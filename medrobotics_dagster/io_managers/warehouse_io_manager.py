@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
 from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, read_rows, replace_rows
@@ -59,7 +60,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             partition_start=target.window.start if target.window else None,
             partition_end=target.window.end if target.window else None,
         )
-        rows = replace_rows(self.warehouse, self.lake, target, obj, audit)
+        with fail_fast_on_permanent_faults(f"load of {target.name}"):  # a missing table or role is not retried
+            rows = replace_rows(self.warehouse, self.lake, target, obj, audit)
         metadata = {"table": target.name, "dagster/row_count": rows, "dialect": self.warehouse.dialect, **audit.metadata()}
         if target.window:
             metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"

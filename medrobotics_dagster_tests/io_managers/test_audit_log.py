@@ -47,3 +47,18 @@ def test_a_failed_load_leaves_no_audit_row(warehouse_url):
     with pytest.raises(Exception):
         replace_rows(warehouse, None, TableTarget("staging", "r", columns_of(bad), "taken_at", window), bad, AuditRecord("staging/r", "run-2"))
     assert query(warehouse_url, "SELECT run_id FROM audit.etl_audit_log") == [("run-1",)]
+
+
+def test_a_permanent_warehouse_fault_fails_the_load_at_once_without_retries(warehouse_url, tmp_path):
+    missing = warehouse_url.rsplit("/", 1)[0] + "/mr_no_such_database"
+    manager = WarehouseIOManager(warehouse=Warehouse(url=missing), lake=Lake(url=str(tmp_path)))
+
+    @dg.asset(key=["staging", "readings"], io_manager_key="warehouse_io_manager", retry_policy=dg.RetryPolicy(max_retries=3, delay=0))
+    def readings_whole() -> pd.DataFrame:
+        return readings("2024-01-15", 2)
+
+    result = dg.materialize([readings_whole], resources={"warehouse_io_manager": manager}, raise_on_error=False)
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "mr_no_such_database" in str(failure.event_specific_data.error)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from medrobotics_dagster.defs.operations.faults import fail_fast_on_permanent_faults
+from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.defs.sources.operational_tables import OPERATIONAL_TABLES, source_table_key
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.io_managers.warehouse_sql import qualified, quote_ident

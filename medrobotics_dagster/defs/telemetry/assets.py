@@ -30,6 +30,7 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     from_archive,
 )
 from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
+from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
 from medrobotics_dagster.io_managers.warehouse_table_writer import record_load
@@ -236,16 +237,19 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
 def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadConfig, lake: Lake, warehouse: Warehouse):
     window = context.partition_time_window
     days = [date.fromisoformat(key) for key in sorted(context.partition_keys)]
-    files, malformed = classify(lake.list(RAW_TELEMETRY_PREFIX))  # one listing for the whole range
+    with fail_fast_on_permanent_faults("listing raw telemetry"):
+        files, malformed = classify(lake.list(RAW_TELEMETRY_PREFIX))  # one listing for the whole range
+        archived = archived_files(lake)
     if malformed:
         context.log.warning(f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}")
     wanted = set(days)
-    latest: dict[str, RawFile] = {raw.key: raw for raw in archived_files(lake) if raw.day in wanted}
+    latest: dict[str, RawFile] = {raw.key: raw for raw in archived if raw.day in wanted}
     latest.update({raw.key: raw for raw in files if raw.day in wanted})  # a file in raw/ is newer than its archived copy
     files_by_day: dict[date, list[RawFile]] = {}
     for raw in latest.values():
         files_by_day.setdefault(raw.day, []).append(raw)
-    procedures = procedures_by_day(warehouse, window.start, window.end)
+    with fail_fast_on_permanent_faults("reading the extracted procedures"):
+        procedures = procedures_by_day(warehouse, window.start, window.end)
     stream = DayStream(lake, warehouse, days, config, context.log)
     yield dg.Output(
         PartitionedTables(stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary),

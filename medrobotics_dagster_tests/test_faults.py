@@ -15,8 +15,8 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from medrobotics_dagster.defs.operations import faults
-from medrobotics_dagster.defs.operations.faults import Fault, classify, fail_fast_on_permanent_faults
+from medrobotics_dagster import faults
+from medrobotics_dagster.faults import Fault, classify, fail_fast_on_permanent_faults
 from medrobotics_dagster.defs.staging import operational_extracts
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
