@@ -1,0 +1,47 @@
+"""dbt parses the project once per connection profile: later invocations (as dagster-dbt starts them, with
+target/partial_parse.msgpack copied into their own target path) partial-parse instead of re-parsing it all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+from medrobotics_dagster.defs.warehouse.dbt_project import (
+    PARTIAL_PARSE_FILE,
+    SQL_DIR,
+    dbt_project,
+    ensure_partial_parse,
+    put_dbt_on_path,
+)
+
+
+def dbt_parse(env: dict[str, str], target) -> str:
+    put_dbt_on_path()
+    result = subprocess.run(
+        ["dbt", "--log-format", "text", "parse", "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR), "--target-path", str(target)],
+        env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, tmp_path):
+    env = dbt_connection_env(warehouse_url, "postgres")
+    ensure_partial_parse(env)
+    assert ensure_partial_parse(env) is False  # already current: no second parse
+
+    # What dagster-dbt does for each invocation: its own target path, seeded with the project's partial parse.
+    target = tmp_path / "invocation"
+    target.mkdir()
+    shutil.copy(SQL_DIR / dbt_project.target_path / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
+    log = dbt_parse(env, target)
+    assert "Unable to do partial parsing" not in log, log
+
+    # Another warehouse (another profile) parses once more, then is current too.
+    other = dbt_connection_env(warehouse_url.rsplit("/", 1)[0] + "/another_db", "postgres")
+    assert ensure_partial_parse(other) is True
+    assert ensure_partial_parse(other) is False
