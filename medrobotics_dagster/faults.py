@@ -262,39 +262,35 @@ def dbt_failures(run_results: dict) -> list[tuple[str, str, str]]:
     return failed
 
 
-def classify_dbt_failures(failures: list[tuple[str, str, str]]) -> Fault:
-    """A failing data test is permanent (the data is wrong); a model error is transient only when its message
-    is a dropped or refused connection, permanent when the database says the relation, column or privilege is
-    missing, unknown otherwise."""
+def classify_dbt_failures(failures: list[tuple[str, str, str]], error_text: str = "") -> Fault:
+    """A failing data test is permanent (the data is wrong). Errors are transient only when every message (or,
+    when dbt wrote no results, its own error text) is a dropped or refused connection: a compilation error, a
+    missing relation or any other SQL error fails the same way again, so it is permanent."""
     if any(status == "fail" for _, status, _ in failures):
         return Fault("permanent", "failing data test")
-    kinds = [classify_database_message(message) for _, _, message in failures]
-    if failures and all(k is not None and k.kind == "transient" for k in kinds):
+    messages = [message for _, status, message in failures if status != "fail"] or [error_text]
+    kinds = [classify_database_message(message) for message in messages]
+    if all(k is not None and k.kind == "transient" for k in kinds):
         return Fault("transient", "dbt lost its database connection")
-    if any(re.search(r"does not exist|permission denied|syntax error", m) for _, _, m in failures):
-        return Fault("permanent", "dbt model refers to something missing or forbidden")
-    if any(k is not None and k.permanent for k in kinds):
-        return Fault("permanent", next(k.reason for k in kinds if k is not None and k.permanent))
-    return Fault("unknown", "dbt error")
+    known = next((k for k in kinds if k is not None and k.permanent), None)
+    return known or Fault("permanent", "dbt compilation or SQL error")
 
 
-def raise_for_dbt_failure(invocation, action: str = "dbt build") -> None:
-    """After `dbt.cli(..., raise_on_error=False)` was streamed: nothing when dbt succeeded; `dg.Failure(
-    allow_retries=False)` listing the failed nodes when the fault is permanent; otherwise a plain error that the
-    RetryPolicy retries."""
-    if invocation.is_successful():
-        return
+def raise_for_dbt_failure(invocation, error_text: str = "", action: str = "dbt build") -> None:
+    """After a dbt invocation failed: `dg.Failure(allow_retries=False)` listing the failed nodes when the fault
+    is permanent; nothing when it is transient (the caller re-raises for the RetryPolicy)."""
     try:
         run_results = invocation.get_artifact("run_results.json")
-    except Exception:  # dbt died before writing its results: nothing to classify, let the policy retry
+    except Exception:  # dbt stopped before writing its results (a parse or connection error)
         run_results = {}
     failures = dbt_failures(run_results)
-    fault = classify_dbt_failures(failures)
-    listed = "; ".join(f"{node} {status}: {message[:200]}" for node, status, message in failures[:5]) or "no results written"
-    if fault.permanent:
-        raise dg.Failure(
-            description=f"{action} failed permanently ({fault.reason}): {listed}. Not retried: fix the cause, then re-run.",
-            metadata={"fault": fault.reason, "failed_nodes": [f"{n} ({s})" for n, s, _ in failures]},
-            allow_retries=False,
-        )
-    raise RuntimeError(f"{action} failed ({fault.kind}: {fault.reason}): {listed}")
+    fault = classify_dbt_failures(failures, error_text)
+    if not fault.permanent:
+        return
+    listed = "; ".join(f"{node} {status}: {message[:200]}" for node, status, message in failures[:5])
+    raise dg.Failure(
+        description=f"{action} failed permanently ({fault.reason}): {listed or error_text.splitlines()[0] if error_text else 'see the dbt logs'}. "
+        "Not retried: fix the cause, then re-run.",
+        metadata={"fault": fault.reason, "failed_nodes": [f"{n} ({st})" for n, st, _ in failures]},
+        allow_retries=False,
+    )

@@ -2,13 +2,13 @@
 
 
 import json
-import re
 from typing import Iterator
 
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from medrobotics_dagster.faults import raise_for_dbt_failure
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
@@ -18,8 +18,8 @@ from medrobotics_dagster.resources.databases import Warehouse
 # Incremental models are the daily-partitioned facts; everything else is rebuilt or snapshotted whole.
 DAILY_SELECT = "config.materialized:incremental"
 # The analysts' views (seed 000's eleven vw_*): downstream of the daily facts and the telemetry fact, built in
-# their own step after them, with the telemetry fact's source tests.
-VIEWS_SELECT = "path:models/views source:analytics.fact_procedure_telemetry"
+# their own step after them. (The telemetry fact's keys are checked by its loader: defs/telemetry/checks.py.)
+VIEWS_SELECT = "path:models/views"
 # Everything else: snapshots, tables and the intermediate views, plus the dimension sources so that their tests
 # run (and gate the snapshots). The daily sources stay out: on a fresh warehouse their tables do not exist yet.
 WHOLE_SELECT = (
@@ -35,30 +35,6 @@ SNAPSHOT_POOL = "warehouse_snapshots"
 # compilation or SQL error) fails at once instead: see run_dbt.
 DBT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
-# Messages of failures a retry can cure: the connection, not the SQL or the data.
-TRANSIENT_ERROR = re.compile(
-    r"could not connect|connection (?:refused|reset|timed out|already closed|to server .* failed)|server closed the connection"
-    r"|terminating connection|SSL SYSCALL|network is unreachable|timeout expired|could not receive data|broken pipe"
-    r"|too many connections|the database system is (?:starting up|shutting down|in recovery mode)",
-    re.IGNORECASE,
-)
-
-
-def dbt_failures(run_results: dict | None) -> list[dict]:
-    """The results of a dbt run that failed it: error-severity test failures and errors of any node."""
-    if not run_results:
-        return []
-    return [r for r in run_results.get("results", []) if r.get("status") in ("fail", "error", "runtime error")]
-
-
-def is_transient(failures: list[dict], error_text: str) -> bool:
-    """True when a retry may succeed: no test failed, and every error (or, without run results, dbt's own error
-    text) is about the connection."""
-    if any(r.get("status") == "fail" for r in failures):
-        return False
-    messages = [r.get("message") or "" for r in failures if r.get("status") != "fail"] or [error_text]
-    return all(TRANSIENT_ERROR.search(message) for message in messages)
-
 
 def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     """Stream a dbt invocation's events with column metadata and column lineage; on failure, a deterministic
@@ -66,22 +42,9 @@ def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     try:
         yield from invocation.stream().fetch_column_metadata()
     except DagsterDbtCliRuntimeError as exc:
-        try:
-            run_results = invocation.get_artifact("run_results.json")
-        except Exception:  # dbt stopped before writing it (parse or connection error)
-            run_results = None
-        failures = dbt_failures(run_results)
-        if is_transient(failures, str(exc)):
-            raise
-        names = [f"{r.get('unique_id')}: {r.get('status')}" for r in failures]
-        raise dg.Failure(
-            description=(
-                "dbt failed deterministically (a failing error-severity test, or a compilation/SQL error); "
-                "not retried: " + ("; ".join(names) if names else str(exc).splitlines()[0] if str(exc) else "see the dbt logs")
-            ),
-            metadata={"failed_nodes": dg.MetadataValue.json(names)},
-            allow_retries=False,
-        ) from exc
+        raise_for_dbt_failure(invocation, str(exc))  # permanent: fails at once, not retried
+        raise  # a dropped connection: the RetryPolicy tries again
+
 
 manifest_path = ensure_manifest()
 
