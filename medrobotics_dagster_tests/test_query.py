@@ -57,3 +57,15 @@ def test_every_query_runs_on_postgresql_in_every_format(built_warehouse, capsys)
     csv_lines = capsys.readouterr().out.strip().splitlines()
     assert csv_lines[0].startswith("day_of_week,day_name,is_weekend,procedures")
     assert sum(int(line.split(",")[3]) for line in csv_lines[1:]) == 24
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["x'; DROP TABLE analytics.fact_procedures; --", 'a"b', "semi;colon", "back\\slash", "nul\x00byte", "../../etc/passwd", "q" * 5000],
+)
+def test_hostile_query_names_are_refused_before_reaching_dbt_or_sql(name, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["query", name])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "unknown query" in err
