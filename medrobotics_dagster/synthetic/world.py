@@ -156,8 +156,8 @@ def book_cases(
     wishes = []
     for day in rng.choices(days, weights=[local_calendar.day_weight(d, start) for d in days], k=wished_count):
         robot = rng.choice(bookings.robots)
-        start, emergency = procedures.wished_start(rng, day, bookings.time_zones[robot["facility_id"]])
-        wishes.append((start, robot["robot_id"], robot, emergency))
+        wished, emergency = procedures.wished_start(rng, day, bookings.time_zones[robot["facility_id"]])
+        wishes.append((wished, robot["robot_id"], robot, emergency))
     wishes.sort(key=lambda w: (w[0], w[1]))
     window = (datetime.combine(start, time(0), timezone.utc), datetime.combine(end + timedelta(1), time(0), timezone.utc))
     cases = []
@@ -165,8 +165,8 @@ def book_cases(
         slot = bookings.slot(rng, wished, robot, emergency)
         if slot is None or not window[0] <= slot[0] < window[1]:
             continue
-        start, robot, surgeon = slot
-        procedure, outcome = procedures.make_procedure(rng, 0, start, robot, surgeon)
+        booked_start, robot, surgeon = slot
+        procedure, outcome = procedures.make_procedure(rng, 0, booked_start, robot, surgeon)
         if bookings.book(rng, procedure, robot, surgeon):
             cases.append((procedure, outcome))
     return cases
