@@ -119,7 +119,7 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     if missing:
         context.log.info(f"creating empty {', '.join(missing)} before the views (no partition loaded yet)")
         with dbt_warehouse_env(warehouse):
-            dbt.cli(["run", "--select", *missing, "--vars", json.dumps(EMPTY_WINDOW)], manifest=manifest_path).wait()
+            dbt.cli(["run", "--select", " ".join(missing), "--vars", json.dumps(EMPTY_WINDOW)], manifest=manifest_path).wait()
 
 
 @dbt_assets(
