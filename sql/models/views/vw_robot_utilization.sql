@@ -6,18 +6,7 @@ with procedures as (
 ),
 
 robots as (
-    select * from {{ latest_versions(ref('dim_robots'), 'robot_id') }} as latest_robots
-),
-
-facilities as (
-    select * from {{ latest_versions(ref('dim_facilities'), 'facility_id') }} as latest_facilities
-),
-
-robot_facility as (
-    -- the robot's current facility: the natural id of the facility version its latest version points at
-    select robots.robot_id, facility_versions.facility_id
-    from robots
-    left join {{ ref('dim_facilities') }} as facility_versions on facility_versions.facility_key = robots.facility_key
+    select * from {{ ref('int_current_robots') }}
 ),
 
 per_robot as (
@@ -37,9 +26,9 @@ select
     robots.robot_id,
     robots.robot_serial_number,
     robots.robot_model,
-    facilities.facility_name,
-    facilities.city,
-    facilities.state,
+    robots.facility_name,
+    robots.city,
+    robots.state,
     per_robot.total_procedures,
     per_robot.total_operating_hours,
     per_robot.avg_procedure_duration_minutes,
@@ -52,5 +41,3 @@ select
         as procedures_per_day
 from per_robot
 inner join robots on robots.robot_id = per_robot.robot_id
-left join robot_facility on robot_facility.robot_id = robots.robot_id
-left join facilities on facilities.facility_id = robot_facility.facility_id

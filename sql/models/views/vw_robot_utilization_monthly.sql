@@ -5,17 +5,7 @@ with procedures as (
 ),
 
 robots as (
-    select * from {{ latest_versions(ref('dim_robots'), 'robot_id') }} as latest_robots
-),
-
-facilities as (
-    select * from {{ latest_versions(ref('dim_facilities'), 'facility_id') }} as latest_facilities
-),
-
-robot_facility as (
-    select robots.robot_id, facility_versions.facility_id
-    from robots
-    left join {{ ref('dim_facilities') }} as facility_versions on facility_versions.facility_key = robots.facility_key
+    select * from {{ ref('int_current_robots') }}
 ),
 
 per_month as (
@@ -35,7 +25,7 @@ per_month as (
 select
     per_month.robot_id,
     robots.robot_model,
-    facilities.facility_name,
+    robots.facility_name,
     per_month.year,
     per_month.month,
     per_month.month_name,
@@ -45,5 +35,3 @@ select
     per_month.avg_complexity
 from per_month
 inner join robots on robots.robot_id = per_month.robot_id
-left join robot_facility on robot_facility.robot_id = robots.robot_id
-left join facilities on facilities.facility_id = robot_facility.facility_id
