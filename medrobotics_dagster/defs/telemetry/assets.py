@@ -259,7 +259,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         warehouse,
         AuditRecord(
             asset_key=SAMPLES_KEY.to_user_string(),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             partition_start=window.start,
             partition_end=window.end,
             rows_read=stream.lines,
