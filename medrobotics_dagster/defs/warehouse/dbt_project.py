@@ -48,13 +48,41 @@ def manifest_is_stale() -> bool:
     return False
 
 
+def manifest_database() -> str:
+    """The warehouse database the manifest's relation names should carry (dagster-dbt's column metadata queries
+    them): the configured URL's, else the embedded warehouse's (sql/profiles.yml's default)."""
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("MEDROBOTICS_WAREHOUSE_URL", "").strip()
+    return os.environ.get("MEDROBOTICS_DBT_DBNAME") or (urlsplit(url).path.strip("/") if url else "") or "medrobotics_warehouse"
+
+
 def ensure_manifest() -> Path:
-    """`dagster dev` re-parses itself; elsewhere (CLI, tests, CI) parse only when the manifest is missing or stale."""
+    """`dagster dev` re-parses itself; elsewhere (CLI, tests, CI) parse only when the manifest is missing or stale
+    (or was parsed for another warehouse database)."""
     put_dbt_on_path()
-    dbt_project.prepare_if_dev()
-    if manifest_is_stale():
-        dbt_project.preparer.prepare(dbt_project)
+    database = manifest_database()
+    saved = os.environ.get("MEDROBOTICS_DBT_DBNAME")
+    os.environ["MEDROBOTICS_DBT_DBNAME"] = database
+    try:
+        dbt_project.prepare_if_dev()
+        if manifest_is_stale() or _manifest_database() != database:
+            dbt_project.preparer.prepare(dbt_project)
+    finally:
+        if saved is None:
+            os.environ.pop("MEDROBOTICS_DBT_DBNAME", None)
+        else:
+            os.environ["MEDROBOTICS_DBT_DBNAME"] = saved
     return dbt_project.manifest_path
+
+
+def _manifest_database() -> str | None:
+    """The database the current manifest's models were parsed for."""
+    try:
+        nodes = json.loads(dbt_project.manifest_path.read_text()).get("nodes", {})
+    except (OSError, ValueError):
+        return None
+    return next((n.get("database") for n in nodes.values() if n.get("resource_type") == "model"), None)
 
 
 def _parse_profile(env: Mapping[str, str]) -> dict[str, str]:
