@@ -24,9 +24,3 @@ def test_views_build_before_any_fact_partition_was_loaded(warehouse_url, tmp_pat
         "(SELECT count(*) FROM information_schema.views WHERE table_schema = 'analytics' AND table_name LIKE 'vw%%')",
     )
     assert counts == [(0, 0, 0, 11)]
-    # dbt's column metadata reached the UI: the manifest names the warehouse's own database, not a default one
-    view = next(e for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "vw_robot_utilization")
-    schema = view.materialization.metadata["dagster/column_schema"].value
-    assert "robot_id" in [column.name for column in schema.columns]
-    lineage = [e for e in result.get_asset_materialization_events() if "dagster/column_lineage" in e.materialization.metadata]
-    assert lineage, "no model carried column lineage"

@@ -64,10 +64,14 @@ def ensure_manifest() -> Path:
     database = manifest_database()
     saved = os.environ.get("MEDROBOTICS_DBT_DBNAME")
     os.environ["MEDROBOTICS_DBT_DBNAME"] = database
+    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    target.mkdir(parents=True, exist_ok=True)
     try:
-        dbt_project.prepare_if_dev()
-        if manifest_is_stale() or _manifest_database() != database:
-            dbt_project.preparer.prepare(dbt_project)
+        with open(target / ".medrobotics_manifest.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together (dagster dev, run workers) parse once
+            dbt_project.prepare_if_dev()
+            if manifest_is_stale() or _manifest_database() != database:
+                dbt_project.preparer.prepare(dbt_project)
     finally:
         if saved is None:
             os.environ.pop("MEDROBOTICS_DBT_DBNAME", None)
