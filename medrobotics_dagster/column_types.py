@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping, Sequence
+from typing import Literal, Sequence
 
 import pyarrow as pa
 
@@ -215,10 +215,6 @@ def from_arrow(data_type: pa.DataType) -> ColumnType:
     if pa.types.is_date(data_type):
         return date()
     return varchar()
-
-
-def columns_of(names: Iterable[str], types: Mapping[str, ColumnType]) -> list[Column]:
-    return [Column(name, types[name]) for name in names]
 
 
 def arrow_schema(columns: Sequence[Column]) -> pa.Schema:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Mapping, Sequence, Union
+from typing import Callable, Iterator, Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -43,8 +43,6 @@ class StagedParquet:
     columns: Sequence[Column]
     sizes: Mapping[str, int]  # bytes of each object (Redshift manifests of Parquet need them)
 
-
-AssetValue = Union[pd.DataFrame, pa.Table, PartitionedTables, StagedParquet]
 
 
 def declared_column_types(metadata: Mapping | None) -> dict[str, ColumnType]:
