@@ -210,6 +210,7 @@ def build_parser() -> CliParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `medrobotics` console script; returns (and exits with) the process status."""
     args = build_parser().parse_args(argv)
+    settings.pin_home()
     status = run(args)
     if argv is None:
         sys.exit(status)

@@ -39,6 +39,15 @@ def home() -> Path:
     return Path(os.environ.get(HOME) or Path.cwd() / ".medrobotics").resolve()
 
 
+def pin_home() -> Path:
+    """Fix the local state directory for this process and its children: `home()` defaults to the *current*
+    directory, which dagster-dbt changes (to sql/) while it streams dbt's events; without this, a later call
+    would start a second, empty embedded PostgreSQL under sql/.medrobotics."""
+    path = home()
+    os.environ[HOME] = str(path)
+    return path
+
+
 def dagster_home() -> Path:
     """The Dagster instance of local mode (run and event storage, compute logs, the UI's onboarding marker)."""
     return home() / "dagster"

@@ -273,3 +273,16 @@ def test_parser_knows_every_subcommand():
     assert parser.parse_args(["generate"]).scale == 1.0
     args = parser.parse_args(["simulate-day", "--date", "2025-02-03", "--seed", "5"])
     assert str(args.date) == "2025-02-03" and args.seed == 5
+
+
+def test_the_cli_pins_the_state_directory_before_any_working_directory_change(tmp_path, monkeypatch):
+    """dagster-dbt changes the working directory while it streams dbt's events: the default home must not follow."""
+    monkeypatch.setenv("MEDROBOTICS_HOME", "placeholder")
+    monkeypatch.delenv("MEDROBOTICS_HOME")  # recorded, so the value the CLI sets is removed after the test
+    monkeypatch.chdir(tmp_path)
+    from medrobotics_dagster import settings
+    from medrobotics_dagster.cli import main
+
+    main(["stop"])
+    monkeypatch.chdir(tmp_path.parent)
+    assert settings.home() == (tmp_path / ".medrobotics").resolve()
