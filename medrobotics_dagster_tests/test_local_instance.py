@@ -1,0 +1,70 @@
+"""The local Dagster instance: PostgreSQL storage from the repository's dagster.yaml, planned events of a range run
+written in one batch, and a failed range run's partitions shown as failed (what the planned-event subset lever
+would lose)."""
+
+
+import dagster as dg
+import pytest
+from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+from medrobotics_dagster.local_instance import LocalPostgresStorage, PlannedEventBatchingEventLogStorage, local_instance
+
+days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
+
+
+@dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run())
+def daily_numbers(context: dg.AssetExecutionContext) -> None:
+    context.log.info(f"{len(context.partition_keys)} days")
+
+
+class Outcome(dg.Config):
+    fail: bool = False
+
+
+@dg.asset(partitions_def=days, backfill_policy=dg.BackfillPolicy.single_run(), deps=[daily_numbers])
+def daily_totals(context: dg.AssetExecutionContext, config: Outcome) -> None:
+    if config.fail:
+        raise dg.Failure("planned failure")
+
+
+def _range_run(instance: dg.DagsterInstance, first: str, last: str, fail: bool) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [daily_numbers, daily_totals],
+        instance=instance,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        run_config={"ops": {"daily_totals": {"config": {"fail": fail}}}},
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture
+def instance(dagster_storage, tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    with local_instance(tmp_path / "dagster") as opened:
+        yield opened
+
+
+def test_the_local_instance_stores_on_postgresql_with_batched_events(instance):
+    import os
+
+    storage = instance.get_ref().storage  # what the repository's dagster.yaml chose
+    assert isinstance(storage, LocalPostgresStorage)
+    assert isinstance(storage.event_log_storage, PlannedEventBatchingEventLogStorage)
+    assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "1000"
+
+
+def test_a_range_run_plans_every_partition_and_a_failed_one_shows_its_partitions_failed(instance):
+    assert _range_run(instance, "2024-01-01", "2024-01-03", fail=False).success
+    planned = instance.fetch_planned_materializations(dg.AssetKey("daily_totals"), limit=100).records
+    assert sorted(r.partition_key for r in planned) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert instance.get_materialized_partitions(dg.AssetKey("daily_totals")) == {"2024-01-01", "2024-01-02", "2024-01-03"}
+
+    failed_run = _range_run(instance, "2024-01-04", "2024-01-05", fail=True)
+    assert not failed_run.success
+    status = get_and_update_asset_status_cache_value(instance, dg.AssetKey("daily_totals"), days)
+    failed = status.deserialize_failed_partition_subsets(days).get_partition_keys()
+    assert sorted(failed) == ["2024-01-04", "2024-01-05"]
+    assert instance.get_materialized_partitions(dg.AssetKey("daily_numbers")) == {f"2024-01-0{d}" for d in range(1, 6)}
+    latest = instance.fetch_planned_materializations(dg.AssetKey("daily_totals"), limit=1).records[0]
+    assert instance.get_latest_planned_materialization_info(dg.AssetKey("daily_totals")).storage_id == latest.storage_id
+    assert latest.run_id == failed_run.run_id
