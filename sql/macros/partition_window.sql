@@ -1,4 +1,7 @@
-{#- Partition window of the incremental facts: vars min_date / max_date, [min, max), UTC.
+{#- Partition window of the incremental facts, [min, max), UTC: environment variables MEDROBOTICS_DBT_MIN_DATE /
+    MEDROBOTICS_DBT_MAX_DATE (what Dagster sets), else vars min_date / max_date (by hand). Dagster passes the window
+    through the environment because a changed --vars value makes dbt re-parse the whole project, while a changed
+    environment variable re-parses only the files that read it.
     Values may be ISO dates or timestamps ("2024-01-15", "2024-01-15T00:00:00+00:00"); the window is
     widened to whole UTC days (start floored, end rounded up) because partitions are UTC days of start_time.
     Values are parsed as dates and re-rendered, so nothing from the vars reaches SQL unparsed. -#}
@@ -26,8 +29,8 @@
 {#- {'min_day': 'YYYY-MM-DD' or none, 'max_day': 'YYYY-MM-DD' or none} -#}
 {% macro partition_window() -%}
     {{ return({
-        'min_day': medrobotics.parse_window_bound(var('min_date', none), 'min_date', round_up=false),
-        'max_day': medrobotics.parse_window_bound(var('max_date', none), 'max_date', round_up=true),
+        'min_day': medrobotics.parse_window_bound(env_var('MEDROBOTICS_DBT_MIN_DATE', '') or var('min_date', none), 'min_date', round_up=false),
+        'max_day': medrobotics.parse_window_bound(env_var('MEDROBOTICS_DBT_MAX_DATE', '') or var('max_date', none), 'max_date', round_up=true),
     }) }}
 {%- endmacro %}
 

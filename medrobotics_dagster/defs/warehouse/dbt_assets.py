@@ -1,7 +1,6 @@
 """dbt models, snapshots and tests as assets and checks: the unpartitioned warehouse, and the daily facts."""
 
 
-import json
 from typing import Iterator
 
 import dagster as dg
@@ -9,7 +8,7 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from medrobotics_dagster.faults import raise_for_dbt_failure
-from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env
+from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.partitions import daily_partitions
@@ -67,10 +66,10 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         yield from run_dbt(invocation)
 
 
-def partition_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
-    """The run's partition window (one day, or a whole backfill range) as dbt vars; end exclusive."""
+def partition_window_env(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The run's partition window (one day, or a whole backfill range) for dbt; end exclusive."""
     window = context.partition_time_window
-    return {"min_date": window.start.strftime("%Y-%m-%d"), "max_date": window.end.strftime("%Y-%m-%d")}
+    return dbt_window_env(window.start.strftime("%Y-%m-%d"), window.end.strftime("%Y-%m-%d"))
 
 
 @dbt_assets(
@@ -85,15 +84,15 @@ def partition_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
 )
 def daily_fact_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """fact_procedures and its quarantine, replaced exactly for the partition window."""
-    with dbt_warehouse_env(warehouse):
-        invocation = dbt.cli(["build", "--vars", json.dumps(partition_vars(context))], context=context)
+    with dbt_warehouse_env(warehouse, partition_window_env(context)):
+        invocation = dbt.cli(["build"], context=context)
         yield from run_dbt(invocation)
 
 
 # dbt's incremental facts, created empty (an empty partition window) when missing, so that views can be created
 # over them before their first partition is loaded (a PostgreSQL view needs its tables to exist).
 DBT_FACTS = ("fact_procedures", "fact_procedures_quarantine")
-EMPTY_WINDOW = {"min_date": "1970-01-01", "max_date": "1970-01-01"}
+EMPTY_WINDOW = dbt_window_env("1970-01-01", "1970-01-01")
 
 
 def missing_tables(warehouse: Warehouse, schema: str, tables: tuple[str, ...]) -> list[str]:
@@ -118,8 +117,8 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     missing = missing_tables(warehouse, "analytics", DBT_FACTS)
     if missing:
         context.log.info(f"creating empty {', '.join(missing)} before the views (no partition loaded yet)")
-        with dbt_warehouse_env(warehouse):
-            dbt.cli(["run", "--select", " ".join(missing), "--vars", json.dumps(EMPTY_WINDOW)], manifest=manifest_path).wait()
+        with dbt_warehouse_env(warehouse, EMPTY_WINDOW):
+            dbt.cli(["run", "--select", " ".join(missing)], manifest=manifest_path).wait()
 
 
 @dbt_assets(

@@ -28,15 +28,28 @@ def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
     }
 
 
+def dbt_window_env(first_day: str, end_day: str) -> dict[str, str]:
+    """The incremental facts' partition window [first_day, end_day) for macros/partition_window.sql."""
+    return {"MEDROBOTICS_DBT_MIN_DATE": first_day, "MEDROBOTICS_DBT_MAX_DATE": end_day}
+
+
 @contextmanager
-def dbt_warehouse_env(warehouse: Warehouse) -> Iterator[None]:
-    """Set the variables while a dbt process is started (it copies os.environ), then restore them; first make sure
-    dbt's partial-parse state was written with the same connection settings (else every call re-parses)."""
+def dbt_warehouse_env(warehouse: Warehouse, window: dict[str, str] | None = None) -> Iterator[None]:
+    """Set the variables (and the partition window, if any) while a dbt process is started (it copies os.environ),
+    then restore them; first make sure dbt's partial-parse state was written with the same connection settings
+    (else every call re-parses)."""
     from medrobotics_dagster.defs.warehouse.dbt_project import ensure_partial_parse
 
-    values = dbt_connection_env(warehouse.resolved_url(), warehouse.dialect)
+    connection = dbt_connection_env(warehouse.resolved_url(), warehouse.dialect)
     # dbt partial-parses only when the profile matches the one target/partial_parse.msgpack was written with.
-    ensure_partial_parse(values)
+    ensure_partial_parse(connection)
+    with dbt_process_env({**connection, **dbt_window_env("", ""), **(window or {})}):
+        yield
+
+
+@contextmanager
+def dbt_process_env(values: dict[str, str]) -> Iterator[None]:
+    """os.environ with `values` while the block runs (dbt processes copy it when they start), then as before."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

@@ -6,13 +6,17 @@ import os
 import subprocess
 import sys
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
+import orjson
+from packaging import version
+
 from dagster_dbt import DbtCliResource, DbtProject
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "sql"
-DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "snapshots", "macros", "tests", "analyses")
+from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
+
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The connection settings target/partial_parse.msgpack was written with (no password): dbt refuses a partial
 # parse when the profile it renders differs, and re-parses the whole project on every invocation.
@@ -29,23 +33,26 @@ def put_dbt_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([str(bin_dir), path]) if path else str(bin_dir)
 
 
+class ProjectDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, minus one `dbt --version` subprocess per dbt step (seconds each: it imports dbt) to
+    learn a version this process already knows: the `dbt` it runs is the one installed beside it."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        from dbt.version import __version__
+
+        return version.parse(__version__)
+
+
 def dbt_cli_resource() -> DbtCliResource:
     put_dbt_on_path()
-    return DbtCliResource(project_dir=dbt_project)
+    return ProjectDbtCliResource(project_dir=dbt_project)
 
 
 def manifest_is_stale() -> bool:
     """No manifest yet, or a dbt file changed after it was written."""
     manifest = dbt_project.manifest_path
-    if not manifest.exists():
-        return True
-    written = manifest.stat().st_mtime
-    for name in DBT_SOURCES:
-        path = SQL_DIR / name
-        files = path.rglob("*") if path.is_dir() else [path]
-        if any(f.is_file() and f.stat().st_mtime > written for f in files):
-            return True
-    return False
+    return not manifest.exists() or dbt_project_changed_since(manifest.stat().st_mtime)
 
 
 def manifest_database() -> str:
@@ -58,18 +65,20 @@ def manifest_database() -> str:
 
 
 def ensure_manifest() -> Path:
-    """`dagster dev` re-parses itself; elsewhere (CLI, tests, CI) parse only when the manifest is missing or stale
-    (or was parsed for another warehouse database)."""
+    """The manifest the definitions are built from, parsed only when missing, older than a dbt file, or parsed for
+    another warehouse database. Never re-parsed just because a process starts: dagster-dbt's `prepare_if_dev`
+    would run `dbt parse` in every process `dagster dev` starts (code server, each run worker, each step)."""
     put_dbt_on_path()
     database = manifest_database()
-    saved = os.environ.get("MEDROBOTICS_DBT_DBNAME")
-    os.environ["MEDROBOTICS_DBT_DBNAME"] = database
     target = Path(dbt_project.project_dir) / dbt_project.target_path
     target.mkdir(parents=True, exist_ok=True)
+    if not manifest_is_stale() and _manifest_database() == database:
+        return dbt_project.manifest_path
+    saved = os.environ.get("MEDROBOTICS_DBT_DBNAME")
+    os.environ["MEDROBOTICS_DBT_DBNAME"] = database
     try:
         with open(target / ".medrobotics_manifest.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together (dagster dev, run workers) parse once
-            dbt_project.prepare_if_dev()
+            fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together parse once
             if manifest_is_stale() or _manifest_database() != database:
                 dbt_project.preparer.prepare(dbt_project)
     finally:
@@ -83,7 +92,7 @@ def ensure_manifest() -> Path:
 def _manifest_database() -> str | None:
     """The database the current manifest's models were parsed for."""
     try:
-        nodes = json.loads(dbt_project.manifest_path.read_text()).get("nodes", {})
+        nodes = orjson.loads(dbt_project.manifest_path.read_bytes()).get("nodes", {})
     except (OSError, ValueError):
         return None
     return next((n.get("database") for n in nodes.values() if n.get("resource_type") == "model"), None)
