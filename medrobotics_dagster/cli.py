@@ -75,7 +75,7 @@ def add_generate(subparsers) -> None:
 
 def add_history_window(parser) -> None:
     """--start/--end: the generated history (default: the two years ending yesterday, UTC)."""
-    parser.add_argument("--start", type=iso_date, default=None, help="first day of the generated history (default: two years before --end)")
+    parser.add_argument("--start", type=iso_date, default=None, help="first day of the generated history (default: the first daily partition, MEDROBOTICS_HISTORY_START)")
     parser.add_argument("--end", type=iso_date, default=None, help="last day of the generated history (default: yesterday, UTC)")
 
 
@@ -87,11 +87,15 @@ def history_window(args: argparse.Namespace) -> tuple[date, date]:
     start = args.start or start
     if start > end:
         raise settings.ConfigError("--start/--end", f"the history must start on or before its end, got {start} .. {end}")
+    if start < settings.history_start():
+        raise settings.ConfigError(
+            "--start", f"{start} is before the first daily partition {settings.history_start()} ({settings.HISTORY_START})"
+        )
     return start, end
 
 
 def run_generate(args: argparse.Namespace) -> None:
-    from medrobotics_dagster.synthetic import generate
+    from medrobotics_dagster.synthetic.generator import generate
 
     start, end = history_window(args)
     source_url, lake = _targets()
@@ -117,7 +121,7 @@ def add_simulate_day(subparsers) -> None:
 
 
 def run_simulate_day(args: argparse.Namespace) -> None:
-    from medrobotics_dagster.synthetic import simulate_day
+    from medrobotics_dagster.synthetic.simulate_day import simulate_day
 
     source_url, lake = _targets()
     summary = simulate_day(source_url, lake, day=args.date, seed=args.seed)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
-HISTORY_START = "2023-01-01"
+from medrobotics_dagster import settings
 
-daily_partitions = dg.DailyPartitionsDefinition(start_date=HISTORY_START, timezone="UTC")
+# Days before the history start cannot hold data: they are not partitions, so no backfill spends time on them.
+daily_partitions = dg.DailyPartitionsDefinition(start_date=settings.history_start().isoformat(), timezone="UTC")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,6 +13,8 @@ SOURCE_DB_URL = "MEDROBOTICS_SOURCE_DB_URL"
 WAREHOUSE_URL = "MEDROBOTICS_WAREHOUSE_URL"
 LAKE_URL = "MEDROBOTICS_LAKE_URL"
 REDSHIFT_IAM_ROLE = "MEDROBOTICS_REDSHIFT_IAM_ROLE"
+DAGSTER_STORAGE_URL = "MEDROBOTICS_DAGSTER_STORAGE_URL"
+HISTORY_START = "MEDROBOTICS_HISTORY_START"
 
 ENVIRONMENTS = ("local", "prod")
 SOURCE_DB_NAME = "medrobotics_source"
@@ -32,6 +35,25 @@ def environment() -> str:
     if value not in ENVIRONMENTS:
         raise ConfigError(ENV, f"must be one of {', '.join(ENVIRONMENTS)}, got {value!r}")
     return value
+
+
+# The first day of history: the first daily partition, and the first day of a world `medrobotics` generates.
+DEFAULT_HISTORY_START = "2024-12-01"
+
+
+def history_start() -> date:
+    """The first daily partition (MEDROBOTICS_HISTORY_START, YYYY-MM-DD). Read when the definitions are built:
+    every process of one deployment must see the same value."""
+    text = os.environ.get(HISTORY_START, "").strip() or DEFAULT_HISTORY_START
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(HISTORY_START, f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def warehouse_dialect() -> str:
+    """The warehouse's SQL dialect: Redshift in production, PostgreSQL locally."""
+    return "redshift" if environment() == "prod" else "postgres"
 
 
 def home() -> Path:

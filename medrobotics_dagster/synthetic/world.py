@@ -24,14 +24,13 @@ def scaled_counts(scale: float) -> dict[str, int]:
     return {name: max(1, math.floor(base * scale + 0.5)) for name, base in catalog.BASE_COUNTS.items()}
 
 
-# The default history: two years (731 days, like 2023-01-01 .. 2024-12-31) ending yesterday.
-HISTORY_DAYS = (catalog.HISTORY_END - catalog.HISTORY_START).days + 1
-
-
 def default_history(end: date | None = None) -> tuple[date, date]:
-    """(start, end) of a history ending on `end` (default: yesterday, UTC) and reaching two years back."""
+    """(start, end) of the history `medrobotics` generates: from the partitions' first day (the setting
+    MEDROBOTICS_HISTORY_START) through `end` (default: yesterday, UTC)."""
+    from medrobotics_dagster import settings
+
     end = end or datetime.now(timezone.utc).date() - timedelta(days=1)
-    return end - timedelta(days=HISTORY_DAYS - 1), end
+    return min(settings.history_start(), end), end
 
 
 def build_world(scale: float, seed: int, start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END) -> World:

@@ -10,11 +10,22 @@ from medrobotics_dagster.synthetic.errors import HistoryTooShort
 from medrobotics_dagster.synthetic.world import build_world, default_history
 
 
-def test_default_history_is_two_years_ending_yesterday():
+def test_default_history_starts_with_the_partitions_and_ends_yesterday(monkeypatch):
+    monkeypatch.setenv("MEDROBOTICS_HISTORY_START", "2024-12-01")
     start, end = default_history()
-    assert end == datetime.now(timezone.utc).date() - timedelta(days=1)
-    assert (end - start).days + 1 == (catalog.HISTORY_END - catalog.HISTORY_START).days + 1 == 731
-    assert default_history(date(2030, 6, 30)) == (date(2028, 6, 30), date(2030, 6, 30))
+    assert (start, end) == (date(2024, 12, 1), datetime.now(timezone.utc).date() - timedelta(days=1))
+    assert default_history(date(2030, 6, 30)) == (date(2024, 12, 1), date(2030, 6, 30))
+    assert default_history(date(2024, 6, 30)) == (date(2024, 6, 30), date(2024, 6, 30))  # an end before the start
+
+
+def test_the_partitions_start_where_the_setting_says(monkeypatch):
+    from medrobotics_dagster import settings
+
+    monkeypatch.setenv("MEDROBOTICS_HISTORY_START", "2025-02-30")
+    with pytest.raises(settings.ConfigError, match="MEDROBOTICS_HISTORY_START: expected a date"):
+        settings.history_start()
+    monkeypatch.delenv("MEDROBOTICS_HISTORY_START")
+    assert settings.history_start() == date.fromisoformat(settings.DEFAULT_HISTORY_START)
 
 
 @pytest.mark.parametrize("start, end", [(date(2024, 11, 21), date(2026, 11, 21)), (date(2025, 3, 1), date(2025, 6, 30))])
