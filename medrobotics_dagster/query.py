@@ -1,7 +1,9 @@
 """`medrobotics query`: the fifteen sample queries (dbt analyses under sql/analyses/) against the configured warehouse.
 
-A query is compiled by dbt for the warehouse's own target (postgres or redshift, so the cross-database macros
-render for it), then run through the `Warehouse` resource, and printed as an aligned table, CSV or JSON.
+The queries are compiled by dbt for the warehouse's own target (postgres or redshift, so the cross-database
+macros render for it) once per change of the dbt project or of the warehouse, all fifteen in one `dbt compile`,
+into `sql/target/queries/`. A query then reads its compiled SQL and runs it over psycopg2: neither Dagster nor dbt
+is loaded. Results print as an aligned table, CSV or JSON.
 The name chooses one of the known analysis files (validated against sql/analyses/analyses.yml) and reaches dbt
 only as a node selector; no value from the user is ever put into SQL text.
 """
@@ -15,6 +17,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +25,12 @@ from typing import Any, Sequence
 
 import yaml
 
-from medrobotics_dagster.defs.warehouse.dbt_project import SQL_DIR
+from medrobotics_dagster import settings
+from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
+from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params, transaction
 
 ANALYSES_DIR = SQL_DIR / "analyses"
+COMPILED_DIR = SQL_DIR / "target" / "queries"
 ANALYSES_YAML = ANALYSES_DIR / "analyses.yml"
 FORMATS = ("table", "csv", "json")
 
@@ -68,43 +74,74 @@ def list_text() -> str:
     return "\n".join(f"{q.name:<{width}}  {q.description}" for q in queries)
 
 
-def compile_query(name: str, warehouse) -> str:
-    """The analysis's SQL, compiled by dbt for the warehouse's target (no connection needed to compile)."""
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """Where the queries run: the warehouse URL and its dialect (what dbt compiles for)."""
+
+    url: str
+    dialect: Dialect
+
+    @classmethod
+    def configured(cls) -> "WarehouseTarget":
+        from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
+
+        return cls(resolve_database_url(settings.WAREHOUSE_URL, settings.WAREHOUSE_DB_NAME), settings.warehouse_dialect())
+
+    def compiled_dir(self) -> Path:
+        """One folder per target and database: compiled SQL names the database it was compiled for."""
+        params = connection_params(self.url, self.dialect)
+        return COMPILED_DIR / f"{params.dialect}-{params.host}-{params.port}-{params.dbname}".replace("/", "_")
+
+
+def compiled_query(name: str, target: WarehouseTarget) -> str:
+    """The query's SQL compiled for `target`: from the cache, compiling all queries first when it is stale."""
+    folder = target.compiled_dir()
+    path = folder / f"{name}.sql"
+    if not path.is_file() or dbt_project_changed_since(path.stat().st_mtime):
+        compile_queries(target, folder)
+    if not path.is_file():
+        raise QueryFailed(f"dbt compiled nothing for {name}")
+    return path.read_text()
+
+
+def compile_queries(target: WarehouseTarget, folder: Path) -> None:
+    """Every analysis compiled by dbt for the target (no connection needed), each written to folder/<name>.sql."""
     from dbt.cli.main import dbtRunner
 
-    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env
+    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env, dbt_process_env
     from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
 
     put_dbt_on_path()
-    with tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work, dbt_warehouse_env(warehouse):
+    with tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work, dbt_process_env(dbt_connection_env(target.url, target.dialect)):
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
         # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
         with contextlib.redirect_stdout(io.StringIO()):
             result = dbtRunner().invoke(
             [
-                "compile", "--select", f"path:analyses/{name}.sql",
+                "compile", "--select", "resource_type:analysis",
                 "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR),
                 "--target-path", str(Path(work) / "target"), "--log-path", str(Path(work) / "logs"),
-                "--no-introspect", "--quiet", "--no-send-anonymous-usage-stats",
+                "--no-introspect", "--no-populate-cache", "--quiet", "--no-send-anonymous-usage-stats",
             ]
             )
-        if not result.success:
-            raise QueryFailed(f"dbt could not compile {name}: {_first_line(result.exception) if result.exception else 'see dbt output'}")
-        nodes = [r.node for r in (result.result.results if result.result is not None else []) if r.node.name == name]
-        if not nodes or not nodes[0].compiled_code:
-            raise QueryFailed(f"dbt compiled nothing for {name}")
-        return nodes[0].compiled_code
+    if not result.success:
+        raise QueryFailed(f"dbt could not compile the queries: {_first_line(result.exception) if result.exception else 'see dbt output'}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for node_result in result.result.results if result.result is not None else []:
+        node = node_result.node
+        if node.compiled_code:
+            partial = folder / f".{node.name}.sql.tmp"
+            partial.write_text(node.compiled_code)
+            os.replace(partial, folder / f"{node.name}.sql")
 
 
-def run_query(name: str, warehouse) -> tuple[list[str], list[tuple]]:
-    """Compile and run one sample query; its column names and rows."""
+def run_query(name: str, target: WarehouseTarget) -> tuple[list[str], list[tuple]]:
+    """Run one sample query; its column names and rows."""
     import psycopg2
 
-    from medrobotics_dagster import settings
-
-    statement = compile_query(name, warehouse)
+    statement = compiled_query(name, target)
     try:
-        with warehouse.connection() as conn, conn.cursor() as cur:
+        with transaction(target.url, settings.WAREHOUSE_URL, dialect=target.dialect) as conn, conn.cursor() as cur:
             cur.execute(statement)
             columns = [c.name for c in cur.description]
             return columns, cur.fetchall()
@@ -156,15 +193,11 @@ def format_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str = "table
     return "\n".join(out)
 
 
-def run_query_command(args: argparse.Namespace, warehouse=None) -> str:
+def run_query_command(args: argparse.Namespace, target: WarehouseTarget | None = None) -> str:
     """What `medrobotics query` prints: the list, or the formatted result of one query."""
     if args.list or not args.name:
         return list_text()
-    if warehouse is None:
-        from medrobotics_dagster.resources.environments import resources_for_environment
-
-        warehouse = resources_for_environment()["warehouse"]
-    columns, rows = run_query(args.name, warehouse)
+    columns, rows = run_query(args.name, target or WarehouseTarget.configured())
     return format_rows(columns, rows, args.format)
 
 

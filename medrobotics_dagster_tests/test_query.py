@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -69,3 +72,24 @@ def test_hostile_query_names_are_refused_before_reaching_dbt_or_sql(name, capsys
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "unknown query" in err
+
+
+def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_when_the_project_changes(built_warehouse, capsys):
+    from medrobotics_dagster.query import WarehouseTarget
+
+    assert main(["query", "platform_dashboard", "--format", "csv"]) == 0  # compiles all queries once
+    expected = capsys.readouterr().out
+    probe = (
+        "import sys; from medrobotics_dagster.cli import main; code = main(['query', 'platform_dashboard', '--format', 'csv']);"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'dagster_dbt', 'pandas'));"
+        "print('LOADED', loaded); sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(expected) and done.stdout.strip().endswith("LOADED []"), done.stdout
+
+    compiled = WarehouseTarget.configured().compiled_dir() / "platform_dashboard.sql"
+    stale = compiled.stat().st_mtime - 10
+    os.utime(compiled, (stale, stale))  # older than the project's files: compiled again on the next query
+    assert main(["query", "platform_dashboard", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == expected and compiled.stat().st_mtime > stale

@@ -12,17 +12,8 @@ from pydantic import Field
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.column_types import from_source_column
+from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
 from medrobotics_dagster.resources.postgres_connection import transaction
-
-
-def resolve_database_url(setting: str, embedded_db_name: str) -> str:
-    """The URL in `setting`, or in local mode (unset) a database of the embedded PostgreSQL under the home."""
-    url = settings.database_url(setting)
-    if url:
-        return url
-    from medrobotics_dagster.resources.embedded_postgres import embedded_database_url
-
-    return embedded_database_url(embedded_db_name)
 
 
 class SourceDatabase(dg.ConfigurableResource):

@@ -11,6 +11,11 @@ _lock = threading.Lock()
 _servers: dict[str, object] = {}
 
 
+def resolve_database_url(setting: str, embedded_db_name: str) -> str:
+    """The URL in `setting`, or in local mode (unset) a database of the embedded PostgreSQL under the home."""
+    return settings.database_url(setting) or embedded_database_url(embedded_db_name)
+
+
 def embedded_database_url(db_name: str) -> str:
     """Start (or reuse) the embedded server under `settings.home()` and make sure `db_name` exists."""
     with warnings.catch_warnings():

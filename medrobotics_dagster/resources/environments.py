@@ -31,7 +31,7 @@ def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake, pseud
 
 def local_resources() -> dict[str, Any]:
     """URLs from the environment when set, else an embedded PostgreSQL and `.medrobotics/lake` (resolved at run time)."""
-    return _assemble(SourceDatabase(), Warehouse(dialect="postgres"), Lake(), Pseudonymizer())
+    return _assemble(SourceDatabase(), Warehouse(dialect=settings.warehouse_dialect()), Lake(), Pseudonymizer())
 
 
 def prod_resources() -> dict[str, Any]:
@@ -39,7 +39,9 @@ def prod_resources() -> dict[str, Any]:
     return _assemble(
         SourceDatabase(url=dg.EnvVar(settings.SOURCE_DB_URL)),
         Warehouse(
-            url=dg.EnvVar(settings.WAREHOUSE_URL), dialect="redshift", iam_role=dg.EnvVar(settings.REDSHIFT_IAM_ROLE)
+            url=dg.EnvVar(settings.WAREHOUSE_URL),
+            dialect=settings.warehouse_dialect(),
+            iam_role=dg.EnvVar(settings.REDSHIFT_IAM_ROLE),
         ),
         Lake(url=dg.EnvVar(settings.LAKE_URL)),
         Pseudonymizer(key=dg.EnvVar(PATIENT_ID_KEY_SETTING)),

@@ -16,7 +16,7 @@ import uuid
 import psycopg2
 
 from medrobotics_dagster.resources.lake import Lake
-from medrobotics_dagster.synthetic import generate
+from medrobotics_dagster.synthetic.generator import generate
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -12,7 +12,8 @@ import pytest
 
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.settings import ConfigError
-from medrobotics_dagster.synthetic import SourceNotEmpty, generate
+from medrobotics_dagster.synthetic.errors import SourceNotEmpty
+from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster_tests.synthetic.helpers import lake_files, query, table_rows
 from medrobotics_dagster_tests.synthetic.test_world import KEY, check_sample
 

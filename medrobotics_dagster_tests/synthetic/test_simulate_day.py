@@ -8,7 +8,9 @@ from datetime import date, timedelta
 import pytest
 
 from medrobotics_dagster.resources.lake import Lake
-from medrobotics_dagster.synthetic import DayAlreadySimulated, SourceEmpty, generate, simulate_day
+from medrobotics_dagster.synthetic.errors import DayAlreadySimulated, SourceEmpty
+from medrobotics_dagster.synthetic.generator import generate
+from medrobotics_dagster.synthetic.simulate_day import simulate_day
 from medrobotics_dagster_tests.synthetic.helpers import lake_files, query, table_rows
 
 def next_day(url: str) -> date:
