@@ -1,8 +1,9 @@
 """`medrobotics bench`: the telemetry load's throughput against a bare `COPY` of the same rows, in one invocation.
 
 The load runs in a child process (so its peak memory is its own): one in-process Dagster run of the telemetry
-assets over the whole range. The baseline then COPYs the fact's own rows, as pre-flattened CSV, into an empty
-table of the same shape in the same database.
+assets over the whole range, recorded in the local Dagster instance like any run (its bookkeeping is part of the
+cost). The baseline then COPYs the fact's own rows, as pre-flattened CSV, into an empty table of the same shape in
+the same database.
 """
 
 from __future__ import annotations
@@ -12,31 +13,23 @@ import multiprocessing
 import resource
 import time
 import warnings
-from datetime import timedelta
+from datetime import date
 from typing import Callable
 
-from medrobotics_dagster.partitions import daily_partitions
-from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
-from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.databases import Warehouse
 
 BASELINE_TABLE = "bench_copy_baseline"
 
 
 def _materialize_range(selection: list, first: str, last: str):
-    """One in-process run of `selection` over the partitions first..last, console quiet."""
+    """One in-process run of `selection` over the partitions first..last in the local instance, console quiet."""
     import dagster as dg
 
     from medrobotics_dagster.definitions import defs
+    from medrobotics_dagster.local_instance import local_instance
+    from medrobotics_dagster.materialize import materialize
 
-    return dg.materialize(
-        list(defs.assets),
-        selection=selection,
-        resources=dict(defs.resources),
-        instance=dg.DagsterInstance.ephemeral(),
-        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-    )
+    return materialize(defs, local_instance(), dg.AssetSelection.assets(*selection), (first, last), "ERROR")
 
 
 def _load_in_child(first: str, last: str, queue) -> None:
@@ -69,24 +62,30 @@ def copy_baseline(warehouse: Warehouse) -> float:
     return rows / seconds
 
 
-def run_bench(scale: float, seed: int = 42, echo: Callable[[str], None] = print) -> str:
-    """Generate (or reuse) a world, time the telemetry load and the baseline, return the result line."""
-    from medrobotics_dagster.demo import procedure_days
+def run_bench(
+    scale: float, seed: int = 42, echo: Callable[[str], None] = print, start: date | None = None, end: date | None = None
+) -> str:
+    """Generate (or reuse) a world (default: history start .. yesterday), time the telemetry load and the baseline,
+    return the result line."""
+    from medrobotics_dagster.resources.environments import resources_for_environment
+    from medrobotics_dagster.staleness import partition_range, procedure_days
     from medrobotics_dagster.synthetic.generator import generate
+    from medrobotics_dagster.synthetic.world import default_history
 
-    source, warehouse, lake = SourceDatabase(), Warehouse(), Lake()
+    resources = resources_for_environment()
+    source, warehouse, lake = resources["source_db"], resources["warehouse"], resources["lake"]
     if warehouse.dialect != "postgres":
         raise SystemExit("medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL")
     days = procedure_days(source)
     if days is None:
         echo(f"source is empty: generating a world at scale {scale} ...")
-        generate(source.resolved_url(), lake, scale=scale, seed=seed)
+        default_start, default_end = default_history(end)
+        start, end = start or default_start, end or default_end
+        generate(source.resolved_url(), lake, scale=scale, seed=seed, start=start, end=end)
         days = procedure_days(source)
     else:
         echo("reusing the world already in the source (medrobotics generate --reset to change its scale)")
-    first = days[0].isoformat()
-    # Procedures that cross midnight write a file for the next day too; the range stops at the last partition.
-    last = min((days[1] + timedelta(days=1)).isoformat(), daily_partitions.get_last_partition_key())
+    first, last = partition_range(days)
     echo(f"extracting procedures {first} .. {last} ...")
     from medrobotics_dagster.defs.staging.operational_extracts import staging_key
 

@@ -32,4 +32,7 @@ defs = with_freshness_policies(dg.Definitions(
     schedules=[daily_warehouse_schedule],
     sensors=[raw_telemetry_sensor, raw_telemetry_queue_sensor, run_failure_alert_sensor, sensor_watchdog],
     resources={**resources_for_environment(), "alerts": alert_channel_for_environment()},
+    # Steps run in the run's own process: a process per step would import these definitions again for each step
+    # (seconds apiece), while the steps of a run mostly wait on each other and on the databases.
+    executor=dg.in_process_executor,
 ))

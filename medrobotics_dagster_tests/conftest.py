@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import tempfile
 import uuid
 from typing import Callable, Iterator
 
@@ -15,6 +16,10 @@ SERVER_URL = os.environ.get("MEDROBOTICS_TEST_POSTGRES_URL", "postgresql://postg
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+# The suite's worlds are the fixed 2023-01-01 .. 2024-12-31 history of `generate()`: partitions start with them.
+os.environ.setdefault("MEDROBOTICS_HISTORY_START", "2023-01-01")
+# Local state of tests that set no home of their own: never the repository's .medrobotics/.
+os.environ.setdefault("MEDROBOTICS_HOME", tempfile.mkdtemp(prefix="medrobotics-tests-"))
 
 
 def _admin(sql: str) -> None:
@@ -41,6 +46,14 @@ def make_database() -> Iterator[Callable[[str], str]]:
     yield make
     for name in created:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def dagster_storage(make_database, monkeypatch) -> str:
+    """A fresh, empty Dagster instance storage for local instances (MEDROBOTICS_DAGSTER_STORAGE_URL)."""
+    url = make_database("dagster")
+    monkeypatch.setenv("MEDROBOTICS_DAGSTER_STORAGE_URL", url)
+    return url
 
 
 @pytest.fixture
@@ -98,6 +111,9 @@ def medrobotics_home(tmp_path, monkeypatch):
     """An isolated MEDROBOTICS_HOME with no URLs configured (local mode defaults)."""
     home = tmp_path / ".medrobotics"
     monkeypatch.setenv("MEDROBOTICS_HOME", str(home))
-    for var in ("MEDROBOTICS_ENV", "MEDROBOTICS_SOURCE_DB_URL", "MEDROBOTICS_WAREHOUSE_URL", "MEDROBOTICS_LAKE_URL"):
+    for var in (
+        "MEDROBOTICS_ENV", "MEDROBOTICS_SOURCE_DB_URL", "MEDROBOTICS_WAREHOUSE_URL", "MEDROBOTICS_LAKE_URL",
+        "MEDROBOTICS_DAGSTER_STORAGE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home

@@ -1,6 +1,7 @@
 """`medrobotics bench` on a tiny world: it loads every generated sample and ends with its one result line."""
 
 import re
+from datetime import date
 
 from medrobotics_dagster.bench import run_bench
 from medrobotics_dagster_tests.database import query
@@ -10,12 +11,12 @@ LINE = re.compile(
 )
 
 
-def test_bench_loads_every_sample_and_prints_one_line(source_url, warehouse_url, tmp_path, monkeypatch):
+def test_bench_loads_every_sample_and_prints_one_line(source_url, warehouse_url, dagster_storage, tmp_path, monkeypatch):
     monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(tmp_path / "lake"))
     progress: list[str] = []
-    line = run_bench(scale=0.01, seed=7, echo=progress.append)
+    line = run_bench(scale=0.01, seed=7, echo=progress.append, start=date(2023, 1, 1), end=date(2023, 3, 31))
     match = LINE.match(line)
     assert match, line
     lines = sum(path.read_bytes().count(b"\n") for path in (tmp_path / "lake" / "raw" / "telemetry").rglob("*.json"))

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from medrobotics_dagster.demo import day_ranges, partition_window, run_demo
+from medrobotics_dagster.demo import MAX_RANGES, run_demo
+from medrobotics_dagster.materialize import DAILY_ASSET_KEYS, daily_asset_keys, day_ranges
+from medrobotics_dagster.staleness import partition_window
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.embedded_postgres import stop_embedded_server
 from medrobotics_dagster.resources.lake import Lake
-from medrobotics_dagster.synthetic import simulate_day
+from medrobotics_dagster.synthetic.simulate_day import simulate_day
 
 WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 3, 31)}
 
@@ -57,6 +59,7 @@ def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_
     assert dict(run_demo(scale=0.02, seed=3, echo=again.append))["analytics.fact_procedures"] == counts["analytics.fact_procedures"]
     assert not any("generating" in line for line in again)
     assert any("up to date" in line for line in again) and not any("loading 20" in line for line in again)
+    assert any("nothing to rebuild" in line for line in again), "\n".join(again)
 
 
 def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> list[tuple]:
@@ -73,7 +76,7 @@ def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> 
     return sorted(rows, key=lambda row: tuple("" if v is None else v for v in row))
 
 
-def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_database, tmp_path, monkeypatch):
+def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_database, dagster_storage, tmp_path, monkeypatch):
     source_url, warehouse_url, rebuilt_url = make_database("source"), make_database("warehouse"), make_database("rebuilt")
     lake_dir = tmp_path / "lake"
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
@@ -117,8 +120,7 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_data
 
     # The same source and lake built from nothing, with a fresh Dagster instance (same home: same pseudonym key).
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", rebuilt_url)
-    (tmp_path / "dagster-rebuilt").mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster-rebuilt"))
+    monkeypatch.setenv("MEDROBOTICS_DAGSTER_STORAGE_URL", make_database("dagster_rebuilt"))
     rebuild: list[str] = []
     run_demo(echo=rebuild.append)
     assert any("to load" in line and "not materialized" in line for line in rebuild), "\n".join(rebuild)
@@ -135,15 +137,26 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_data
     assert table_rows(incremental, "analytics.fact_procedures", keys) == table_rows(rebuilt, "analytics.fact_procedures", keys)
 
 
-def test_partition_window_runs_from_the_partitions_start_to_the_day_after_the_data():
+def test_partition_window_runs_from_the_first_day_of_data_to_the_day_after_the_last():
     window = partition_window((date(2023, 3, 1), date(2023, 3, 10)))
-    assert window[0] == "2023-01-01" and window[-1] == "2023-03-11" and len(window) == 70
+    assert window[0] == "2023-03-01" and window[-1] == "2023-03-11" and len(window) == 11
+    assert partition_window((date(2022, 6, 1), date(2023, 1, 2)))[0] == "2023-01-01"  # not before the partitions
     yesterday = date.today() - timedelta(days=1)
     assert partition_window((yesterday - timedelta(days=730), yesterday))[-1] == yesterday.isoformat()
+
+
+def test_the_daily_asset_keys_known_without_the_definitions_are_the_definitions_daily_assets():
+    from medrobotics_dagster.definitions import defs
+
+    assert sorted(DAILY_ASSET_KEYS) == sorted(daily_asset_keys(defs))
 
 
 def test_day_ranges_group_consecutive_days_and_merge_many_ranges():
     assert day_ranges({"2023-01-02", "2023-01-01", "2023-01-05"}) == [("2023-01-01", "2023-01-02"), ("2023-01-05", "2023-01-05")]
     scattered = {f"2023-01-{d:02d}" for d in (1, 3, 5, 7, 9, 11)}
-    assert day_ranges(scattered) == [("2023-01-01", "2023-01-11")]
+    assert day_ranges(scattered, max_ranges=MAX_RANGES) == [("2023-01-01", "2023-01-11")]
+    assert len(day_ranges(scattered)) == 6
     assert day_ranges(set()) == []
+    assert day_ranges([date(2023, 1, d) for d in range(1, 11)], max_days=4) == [
+        ("2023-01-01", "2023-01-04"), ("2023-01-05", "2023-01-08"), ("2023-01-09", "2023-01-10")
+    ]

@@ -7,7 +7,8 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from medrobotics_dagster.demo import materialize_all, procedure_days
+from medrobotics_dagster.materialize import materialize_everything
+from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.synthetic.generator import generate
@@ -43,7 +44,7 @@ def warehouse(tmp_path_factory):
     generate(source_url, Lake(url=str(lake_dir)), scale=0.02, seed=4)
     from medrobotics_dagster.definitions import defs
 
-    materialize_all(defs, dg.DagsterInstance.ephemeral(), procedure_days(SourceDatabase()), echo=lambda _: None)
+    materialize_everything(defs, dg.DagsterInstance.ephemeral(), partition_range(procedure_days(SourceDatabase())))
     yield warehouse_url, loader, analyst
     patch.undo()
     for name in (source_db, warehouse_db):

@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 from dagster._serdes import serialize_value
 
-from medrobotics_dagster.demo import materialize_all, procedure_days
+from medrobotics_dagster.materialize import materialize_everything
+from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.synthetic.generator import generate
@@ -42,7 +43,7 @@ def platform(tmp_path_factory):
     from medrobotics_dagster.definitions import defs
 
     instance = dg.DagsterInstance.ephemeral()
-    materialize_all(defs, instance, procedure_days(SourceDatabase()), echo=lambda _: None)
+    materialize_everything(defs, instance, partition_range(procedure_days(SourceDatabase())))
     yield source_url, warehouse_url, lake_dir, instance, started
     patch.undo()
     for name in names:

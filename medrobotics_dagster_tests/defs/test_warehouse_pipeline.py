@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
-from medrobotics_dagster.demo import materialize_all, procedure_days
+from medrobotics_dagster.materialize import materialize_everything
+from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.synthetic.generator import generate
@@ -23,7 +24,7 @@ def platform(source_url, warehouse_url, tmp_path, monkeypatch):
     generate(source_url, Lake(url=str(lake_dir)), scale=0.05, seed=11)
     from medrobotics_dagster.definitions import defs
 
-    materialize_all(defs, dg.DagsterInstance.ephemeral(), procedure_days(SourceDatabase()), echo=lambda _: None)
+    materialize_everything(defs, dg.DagsterInstance.ephemeral(), partition_range(procedure_days(SourceDatabase())))
     return defs, source_url, warehouse_url, lake_dir
 
 
@@ -76,7 +77,7 @@ def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform)
     versions_before = query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0]
     summary = simulate_day(source_url, Lake(url=str(lake_dir)), seed=11)
     day = date.fromisoformat(str(summary["day"]))
-    materialize_all(defs, dg.DagsterInstance.ephemeral(), (day, day), echo=lambda _: None)
+    materialize_everything(defs, dg.DagsterInstance.ephemeral(), partition_range((day, day)))
 
     assert query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0] > versions_before
     assert query(

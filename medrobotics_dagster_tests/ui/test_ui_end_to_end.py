@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,11 +20,11 @@ import pytest
 
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.synthetic.generator import generate
+from medrobotics_dagster_tests.dagster_dev import LOCATION, DagsterDev
 from medrobotics_dagster_tests.database import query
 from medrobotics_dagster_tests.ui.headless_chromium import HeadlessChromium, find_chromium
 
 REPO = Path(__file__).resolve().parents[2]
-LOCATION = "medrobotics_dagster.definitions"
 WORLD = (date(2024, 2, 1), date(2024, 3, 8))
 # One process per run, not per step: each step process would import the definitions again (~10 s each here).
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
@@ -43,58 +38,6 @@ pytestmark = pytest.mark.skipif(
 
 def artifacts_dir() -> Path:
     return Path(os.environ.get("MEDROBOTICS_TEST_ARTIFACTS") or REPO / ".medrobotics" / "test-artifacts") / "ui"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class DagsterDev:
-    """`dagster dev` in its own process group; stopping it signals only that group."""
-
-    def __init__(self, env: dict[str, str], log_path: Path):
-        self.port = free_port()
-        self.log_path = log_path
-        self.log = open(log_path, "wb")
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def wait_until_serving(self, client, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited ({self.process.returncode}):\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/server_info", timeout=2).read()
-                result = client._execute("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
-                entries = result["workspaceOrError"]["locationEntries"]
-                if any(e["name"] == LOCATION and e["loadStatus"] == "LOADED" for e in entries):
-                    return
-            except Exception:  # noqa: BLE001 - not up yet
-                pass
-            time.sleep(1)
-        raise TimeoutError(f"dagster dev did not serve {LOCATION} within {timeout} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # children left in the group (daemon, code server)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=15)
-        self.log.close()
 
 
 def wait_for_run(client, run_id: str, timeout: float = 180) -> str:
@@ -156,7 +99,7 @@ def world(source_url, warehouse_url, tmp_path):
 
 
 @pytest.fixture
-def dagster_dev(world, tmp_path):
+def dagster_dev(world, dagster_storage, tmp_path):
     source_url, warehouse_url = world
     home = tmp_path / "dagster_home"
     home.mkdir()
