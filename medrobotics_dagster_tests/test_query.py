@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -50,7 +52,8 @@ def test_every_query_runs_on_postgresql_in_every_format(built_warehouse, capsys)
         assert main(["query", name, "--format", "json"]) == 0, name
         rows = json.loads(capsys.readouterr().out)
         assert isinstance(rows, list), name
-        if name != "robot_system_health":  # no telemetry in this warehouse
+        # no telemetry in this warehouse; no surgeon with enough procedures to rank (see the history tests below)
+        if name not in ("robot_system_health", "top_surgeons"):
             assert rows, name
     assert main(["query", "platform_dashboard"]) == 0
     table = capsys.readouterr().out.strip().splitlines()
@@ -93,3 +96,83 @@ def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_whe
     os.utime(compiled, (stale, stale))  # older than the project's files: compiled again on the next query
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0
     assert capsys.readouterr().out == expected and compiled.stat().st_mtime > stale
+
+
+# 2023-03-05 .. 2024-06-17, at 18:00 UTC (a daytime start, the same local day in every US zone): one procedure a
+# day in 2023, two a day in 2024, so like for like 2024 doubles 2023 while the whole years differ by +13 %.
+FIRST_DAY, LAST_DAY = date(2023, 3, 5), date(2024, 6, 17)
+
+
+def history_tables() -> dict[str, list[dict]]:
+    tables = dataset.dimension_tables()
+    tables["surgeons"].append(dataset.surgeon("SUR-005"))
+    procs, n, day = [], 1, FIRST_DAY
+    while day <= LAST_DAY:
+        for k in range(2 if day.year == 2024 else 1):
+            start = datetime.combine(day, datetime.min.time()) + timedelta(hours=18 + 2 * k)
+            procs.append(dataset.procedure(f"PROC-{n:06d}", start, f"ROB-{n % 3 + 1:03d}", f"SUR-{n % 4 + 1:03d}"))
+            n += 1
+        day += timedelta(days=1)
+    for surgeon_case in range(3):  # a surgeon with three procedures, late in the evening: too few to rank
+        start = datetime(2024, 2, 1 + surgeon_case, 3)  # 21:00 in Houston
+        procs.append(dataset.procedure(f"PROC-{n:06d}", start, "ROB-001", "SUR-005"))
+        n += 1
+    outcomes = [dataset.outcome(p) for p in procs]
+    for o in outcomes[:2]:  # a group of two, both readmitted: "100 %" from n = 2
+        o.update(complication_level="Severe", readmission_30day=True)
+    tables["surgical_procedures"], tables["procedure_outcomes"] = procs, outcomes
+    return tables
+
+
+@pytest.fixture(scope="module")
+def history_warehouse(tmp_path_factory):
+    """A warehouse built once for the module from history_tables()."""
+    from medrobotics_dagster_tests.conftest import SERVER_URL, _admin
+
+    name = f"mr_test_history_{uuid.uuid4().hex[:10]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    url = SERVER_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            project = DbtProject(url, tmp_path_factory.mktemp("dbt"), monkeypatch)
+            load_staging(url, **history_tables())
+            project.build()
+        yield url
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_json(name: str, url: str, capsys, monkeypatch) -> list[dict]:
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", url)
+    monkeypatch.setenv("MEDROBOTICS_ENV", "local")
+    assert main(["query", name, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_year_over_year_growth_marks_partial_years_and_compares_the_same_days(history_warehouse, capsys, monkeypatch):
+    rows = {r["year"]: r for r in run_json("year_over_year_growth", history_warehouse, capsys, monkeypatch)}
+    assert [rows[2023]["full_year"], rows[2024]["full_year"]] == [False, False]
+    assert (rows[2023]["procedures"], rows[2024]["procedures"]) == (302, 341)  # +13 % as whole years (with SUR-005's three)
+    assert rows[2023]["compared_days"] is None and rows[2023]["procedure_growth_pct"] is None
+    assert rows[2024]["compared_days"] == "03-05..06-17"
+    assert (rows[2024]["procedures_on_compared_days"], rows[2024]["previous_year_on_compared_days"]) == (210, 105)
+    assert rows[2024]["procedure_growth_pct"] == 100.0
+
+
+def test_monthly_trends_mark_the_partial_first_and_last_months(history_warehouse, capsys, monkeypatch):
+    rows = run_json("monthly_procedure_trends", history_warehouse, capsys, monkeypatch)
+    partial = [(r["year"], r["month"]) for r in rows if not r["full_month"]]
+    assert partial == [(2023, 3), (2024, 6)] and len(rows) == 16
+
+
+def test_a_rate_needs_enough_procedures_and_comes_with_its_count(history_warehouse, capsys, monkeypatch):
+    rows = run_json("readmission_analysis", history_warehouse, capsys, monkeypatch)
+    severe = [r for r in rows if r["complication_level"] == "Severe"]
+    assert [(r["procedures"], r["readmissions"], r["readmission_rate_pct"]) for r in severe] == [(1, 1, None)] * 2
+    assert all(r["readmission_rate_pct"] is not None for r in rows if r["procedures"] >= 30)
+    top = run_json("top_surgeons", history_warehouse, capsys, monkeypatch)
+    assert {r["surgeon_id"] for r in top} == {"SUR-001", "SUR-002", "SUR-003", "SUR-004"}  # not SUR-005 (3 cases)
+    assert all(r["total_procedures"] >= 30 and r["success_rate_pct"] is not None for r in top)
+    hours = run_json("success_by_time_of_day", history_warehouse, capsys, monkeypatch)
+    assert {r["procedures"] < 30 for r in hours} == {True, False}
+    assert all((r["success_rate_pct"] is None) == (r["procedures"] < 30) for r in hours)

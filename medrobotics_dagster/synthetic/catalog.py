@@ -133,13 +133,13 @@ MAINTENANCE_TYPES = {  # type -> (share of logs, typical downtime hours, typical
     "corrective": (0.16, 10.0, 9000, "Corrective repair after fault report"),
     "software_upgrade": (0.12, 3.0, 0, "Console and system software upgrade"),
 }
-CORRECTIVE_FAULTS = (
-    "Instrument arm 2 joint encoder replaced",
-    "Vision cart light source replaced",
-    "Surgeon console hand controller recalibrated after drift",
-    "Patient cart drive motor replaced",
-    "Fiber-optic cable between carts replaced",
-    "Energy generator interface board replaced",
+CORRECTIVE_FAULTS = (  # the fault code the robot reported, then the repair
+    "E-2104 arm joint position error: instrument arm 2 joint encoder replaced",
+    "E-3310 video signal lost: vision cart light source replaced",
+    "E-1207 hand controller drift: surgeon console hand controller recalibrated",
+    "E-4021 drive overcurrent: patient cart drive motor replaced",
+    "E-3302 video link degraded: fiber-optic cable between carts replaced",
+    "E-5108 energy interface fault: generator interface board replaced",
 )
 TECHNICIANS = (
     "Alex Moreno", "Priya Natarajan", "Dana Whitfield", "Marcus Lee", "Sofia Kowalski",

@@ -6,13 +6,15 @@ import math
 import random
 from datetime import date, datetime, timedelta
 
-from medrobotics_dagster.synthetic import catalog, ids, local_calendar
+from medrobotics_dagster.synthetic import catalog, ids, local_calendar, model_profiles, workforce
 
 TYPES_BY_CATEGORY = {
     category: tuple(p for p in catalog.PROCEDURE_TYPES if p.category == category) for category in catalog.SPECIALIZATIONS
 }
 COMPLICATION_EXTRA_DAYS = {"None": 0, "Minor": 1, "Moderate": 3, "Severe": 7}
 READMISSION_RISK = {"None": 0.03, "Minor": 0.07, "Moderate": 0.15, "Severe": 0.28}
+# (partially successful, unsuccessful) chances by complication level, for a reference surgeon and robot.
+NOT_SUCCESSFUL = {"None": (0.08, 0.02), "Minor": (0.12, 0.03), "Moderate": (0.22, 0.06), "Severe": (0.4, 0.3)}
 
 
 def wished_start(rng: random.Random, day: date, time_zone: str) -> tuple[datetime, bool]:
@@ -57,7 +59,8 @@ def make_procedure(rng: random.Random, n: int, start: datetime, robot: dict, sur
         "created_at": start - timedelta(days=rng.randint(3, 45), hours=rng.randint(0, 8)),
         "updated_at": end + timedelta(minutes=rng.randint(5, 45)),
     }
-    return procedure, make_outcome(rng, n, procedure, kind, experience)
+    risk = workforce.learning_factor(experience) * model_profiles.profile(robot.get("robot_model")).outcome_risk
+    return procedure, make_outcome(rng, n, procedure, kind, risk)
 
 
 def renumber(procedure: dict, outcome: dict, n: int) -> None:
@@ -66,11 +69,12 @@ def renumber(procedure: dict, outcome: dict, n: int) -> None:
     outcome["outcome_id"] = ids.outcome_id(n)
 
 
-def make_outcome(rng: random.Random, n: int, procedure: dict, kind: catalog.ProcedureType, experience: int) -> dict:
-    """Post-operative outcome: riskier with complexity, age and inexperience."""
+def make_outcome(rng: random.Random, n: int, procedure: dict, kind: catalog.ProcedureType, risk: float) -> dict:
+    """Post-operative outcome: riskier with complexity and age, and by `risk` (the surgeon's inexperience times
+    the robot model's own risk; 1.0 = reference)."""
     complexity, age = procedure["complexity_score"], procedure["patient_age"]
-    complication = _complication_level(rng, complexity, age, experience)
-    success = "Unsuccessful" if procedure["status"] == "aborted" else _success_status(rng, complication)
+    complication = _complication_level(rng, complexity, age, risk)
+    success = "Unsuccessful" if procedure["status"] == "aborted" else _success_status(rng, complication, risk)
     blood_median = kind.blood_loss_ml * (1 + 0.12 * (complexity - kind.complexity))
     blood_loss = int(rng.lognormvariate(math.log(max(5.0, blood_median)), 0.45))
     if complication in ("Moderate", "Severe"):
@@ -100,16 +104,15 @@ def _duration_minutes(rng: random.Random, mean: int, complexity: float, experien
     return max(15, minutes // rng.randint(3, 6)) if aborted else minutes
 
 
-def _complication_level(rng: random.Random, complexity: float, age: int, experience: int) -> str:
-    risk = 0.10 + 0.025 * (complexity - 5) + 0.002 * (age - 55) + (0.03 if experience < 8 else 0.0)
-    if rng.random() >= min(0.4, max(0.03, risk)):
+def _complication_level(rng: random.Random, complexity: float, age: int, risk: float) -> str:
+    chance = (0.12 + 0.025 * (complexity - 5) + 0.002 * (age - 55)) * risk
+    if rng.random() >= min(0.6, max(0.02, chance)):
         return "None"
     return rng.choices(("Minor", "Moderate", "Severe"), weights=(0.65, 0.27, 0.08))[0]
 
 
-def _success_status(rng: random.Random, complication: str) -> str:
-    partial, failed = {"None": (0.02, 0.005), "Minor": (0.06, 0.01), "Moderate": (0.2, 0.05), "Severe": (0.4, 0.3)}[
-        complication
-    ]
+def _success_status(rng: random.Random, complication: str, risk: float) -> str:
+    partial, failed = NOT_SUCCESSFUL[complication]
+    partial, failed = min(0.6, partial * risk), min(0.35, failed * risk)
     u = rng.random()
     return "Unsuccessful" if u < failed else "Partially Successful" if u < failed + partial else "Successful"

@@ -70,7 +70,9 @@ def simulate_day(
         source_schema.copy_rows(conn, "procedure_outcomes", outcomes)
         source_schema.copy_rows(conn, "robot_maintenance_logs", [log])
         stats = {"samples": 0}
-        files = lake_io.write_objects(lake, telemetry_objects(map(TelemetrySpec.of, procs), seed, stats))
+        models = {r["robot_id"]: r["robot_model"] for r in state.robots}
+        specs = [TelemetrySpec.of(p, models[p["robot_id"]]) for p in procs]
+        files = lake_io.write_objects(lake, telemetry_objects(specs, seed, stats))
     return {
         "day": day.isoformat(),
         "seed": seed,

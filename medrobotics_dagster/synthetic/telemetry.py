@@ -8,7 +8,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from medrobotics_dagster.synthetic import catalog
+from medrobotics_dagster.synthetic import catalog, model_profiles
 
 PREFIX = "raw/telemetry/"
 TOOL_WEIGHTS = np.array([0.26, 0.18, 0.12, 0.14, 0.12, 0.06, 0.06, 0.06])
@@ -30,11 +30,12 @@ class TelemetrySpec:
     robot_id: str
     start: datetime  # timezone-aware UTC
     duration_minutes: int
+    robot_model: str = ""  # the model's profile shapes the system readings; unknown: the reference profile
 
     @classmethod
-    def of(cls, procedure: dict) -> "TelemetrySpec":
+    def of(cls, procedure: dict, robot_model: str = "") -> "TelemetrySpec":
         p = procedure
-        return cls(p["procedure_id"], p["robot_id"], p["start_time"], p["duration_minutes"])
+        return cls(p["procedure_id"], p["robot_id"], p["start_time"], p["duration_minutes"], robot_model)
 
 
 def object_key(procedure_id: str, day: str) -> str:
@@ -65,26 +66,32 @@ def telemetry_objects(specs: Iterable[TelemetrySpec], seed: int, counter: dict) 
 
 def sample_lines(spec: TelemetrySpec, seed: int) -> tuple[list[str], list[str]]:
     """The procedure's sample timestamps (ISO, ms, no zone) and JSON lines, in time order."""
-    number = int(spec.procedure_id.rsplit("-", 1)[1])
-    rng = np.random.default_rng([seed, number, 0x7E1E])  # per procedure: independent of generation order
-    n = int(rng.integers(catalog.SAMPLES_PER_PROCEDURE[0], catalog.SAMPLES_PER_PROCEDURE[1] + 1))
-    stamps = _timestamps(rng, spec, n)
-    cols = _columns(rng, spec, n)
+    times, values = draw_samples(spec, seed)
+    stamps = np.datetime_as_string(times, unit="ms").tolist()
     template = LINE % {"procedure_id": spec.procedure_id, "robot_id": spec.robot_id}
-    lines = [template % row for row in zip(stamps, *cols)]
+    lines = [template % row for row in zip(stamps, *_columns(values))]
     return stamps, lines
 
 
-def _timestamps(rng: np.random.Generator, spec: TelemetrySpec, n: int) -> list[str]:
+def draw_samples(spec: TelemetrySpec, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The procedure's sample times (datetime64[ms], UTC) and value arrays by name, before formatting."""
+    number = int(spec.procedure_id.rsplit("-", 1)[1])
+    rng = np.random.default_rng([seed, number, 0x7E1E])  # per procedure: independent of generation order
+    n = int(rng.integers(catalog.SAMPLES_PER_PROCEDURE[0], catalog.SAMPLES_PER_PROCEDURE[1] + 1))
+    return _times(rng, spec, n), _values(rng, spec, n)
+
+
+def _times(rng: np.random.Generator, spec: TelemetrySpec, n: int) -> np.ndarray:
     duration_ms = spec.duration_minutes * 60_000
     step = duration_ms / n
     offsets = (np.arange(n) * step + rng.uniform(0, step, n)).astype(np.int64)
     start = np.datetime64(spec.start.replace(tzinfo=None), "ms")
-    return np.datetime_as_string(start + offsets.astype("timedelta64[ms]"), unit="ms").tolist()
+    return start + offsets.astype("timedelta64[ms]")
 
 
-def _columns(rng: np.random.Generator, spec: TelemetrySpec, n: int) -> list[list]:
-    """Value columns in line order: random walks for the arm, noise and drift for the system."""
+def _values(rng: np.random.Generator, spec: TelemetrySpec, n: int) -> dict[str, np.ndarray]:
+    """Random walks for the arm; for the system, the robot model's profile with noise and drift."""
+    model = model_profiles.profile(spec.robot_model)
     position = rng.uniform([-60, -60, 80], [60, 60, 140]) + np.cumsum(rng.normal(0, 2.0, (n, 3)), axis=0)
     rotation = np.clip(rng.uniform(-0.5, 0.5, 3) + np.cumsum(rng.normal(0, 0.05, (n, 3)), axis=0), -np.pi, np.pi)
     active = rng.random(n) < 0.72
@@ -93,25 +100,33 @@ def _columns(rng: np.random.Generator, spec: TelemetrySpec, n: int) -> list[list
     tools = np.repeat(rng.choice(len(catalog.TOOLS), segments.size, p=TOOL_WEIGHTS), segments)[:n]
     zoom = np.clip(1.5 + np.cumsum(rng.normal(0, 0.04, n)), 1.0, 3.0)
     lighting = np.clip(rng.integers(70, 91) + rng.integers(-3, 4, n), 40, 100)
-    hot = (int(spec.robot_id.rsplit("-", 1)[1]) % 7) * 0.3  # some robots run warmer than others
-    temperature = 35.5 + hot + np.linspace(0, rng.uniform(1.5, 3.5), n) + rng.normal(0, 0.15, n)
-    current = np.clip(0.8 + 0.6 * active + 0.12 * force + rng.normal(0, 0.08, n), 0.2, None)
-    latency = rng.integers(6, 16) + rng.gamma(2.0, 3.0, n) + (rng.random(n) < 0.01) * rng.uniform(50, 200, n)
-    fps = np.where(rng.random(n) < 0.03, rng.choice([30, 45, 50], n), 60)
-    tool_names = [catalog.TOOLS[i] for i in tools.tolist()]
-    flags = ["true" if a else "false" for a in active.tolist()]
+    hot = (int(spec.robot_id.rsplit("-", 1)[1]) % 7) * 0.2  # robots of one model differ a little too
+    temperature = model.temperature_c + hot + np.linspace(0, rng.uniform(1.5, 3.5), n) + rng.normal(0, 0.15, n)
+    load = 0.8 + 0.6 * active + 0.12 * force
+    current = np.clip(model.motor_current_scale * load + rng.normal(0, 0.08, n), 0.2, None)
+    spikes = (rng.random(n) < 0.01) * rng.uniform(50, 200, n)
+    latency = rng.integers(*model.latency_ms) + rng.gamma(2.0, 3.0, n) + spikes
+    fps = np.where(rng.random(n) < model.fps_drop_share, rng.choice(model.dropped_fps, n), model.nominal_fps)
+    return {
+        "position": position, "rotation": rotation, "force": force, "tools": tools, "active": active, "zoom": zoom,
+        "lighting": lighting, "temperature": temperature, "current": current, "latency": latency, "fps": fps,
+    }
+
+
+def _columns(values: dict[str, np.ndarray]) -> list[list]:
+    """Value columns in line order, rounded as the lines print them."""
     return [
-        *_rounded(position, 4).T.tolist(),
-        *_rounded(rotation, 4).T.tolist(),
-        _rounded(force, 4).tolist(),
-        tool_names,
-        flags,
-        _rounded(zoom, 2).tolist(),
-        lighting.tolist(),
-        _rounded(temperature, 2).tolist(),
-        _rounded(current, 4).tolist(),
-        latency.astype(np.int64).tolist(),
-        fps.tolist(),
+        *_rounded(values["position"], 4).T.tolist(),
+        *_rounded(values["rotation"], 4).T.tolist(),
+        _rounded(values["force"], 4).tolist(),
+        [catalog.TOOLS[i] for i in values["tools"].tolist()],
+        ["true" if a else "false" for a in values["active"].tolist()],
+        _rounded(values["zoom"], 2).tolist(),
+        values["lighting"].tolist(),
+        _rounded(values["temperature"], 2).tolist(),
+        _rounded(values["current"], 4).tolist(),
+        values["latency"].astype(np.int64).tolist(),
+        values["fps"].tolist(),
     ]
 
 

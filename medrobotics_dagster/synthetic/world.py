@@ -7,7 +7,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from medrobotics_dagster.synthetic import catalog, ids, local_calendar, maintenance, procedures
+from medrobotics_dagster.synthetic import (
+    catalog, ids, local_calendar, maintenance, model_profiles, procedures, workforce,
+)
 from medrobotics_dagster.synthetic.bookings import Bookings
 from medrobotics_dagster.synthetic.errors import HistoryTooShort
 from medrobotics_dagster.synthetic.telemetry import TelemetrySpec
@@ -56,7 +58,8 @@ def build_world(scale: float, seed: int, start: date = catalog.HISTORY_START, en
         "procedure_outcomes": outcomes,
         "robot_maintenance_logs": logs,
     }
-    world.telemetry = [TelemetrySpec.of(p) for p in procs]
+    models = {r["robot_id"]: r["robot_model"] for r in robots}
+    world.telemetry = [TelemetrySpec.of(p, models[p["robot_id"]]) for p in procs]
     return world
 
 
@@ -81,7 +84,7 @@ def make_facility(rng: random.Random, n: int, shift: timedelta = timedelta(0)) -
 
 def make_surgeon(rng: random.Random, n: int, facility: dict, shift: timedelta = timedelta(0)) -> dict:
     """Surgeon n at `facility`; certification follows experience."""
-    years = rng.randint(3, 32)
+    years = workforce.years_experience(rng)
     level = min(len(catalog.CERTIFICATION_LEVELS) - 1, max(0, years // 8 + rng.choice((-1, 0, 0, 1))))
     specializations = list(catalog.SPECIALIZATION_WEIGHTS)
     created = _moment(rng, date(2020, 1, 1), date(2022, 12, 15)) + shift
@@ -191,9 +194,11 @@ def make_maintenance_history(
         robot["status"] = "active"
     down_since = {r["robot_id"]: last - timedelta(rng.randint(0, 13)) for r in down[:count]}
     planned = [(day, robot_id, "corrective") for robot_id, day in down_since.items()][:count]
+    fault_weights = [model_profiles.profile(r["robot_model"]).fault_weight for r in robots]
     while len(planned) < count:
-        day, robot_id = _day(rng, first, last), rng.choice(robots)["robot_id"]
-        kind = maintenance.random_kind(rng)
+        day, kind = _day(rng, first, last), maintenance.random_kind(rng)
+        # faults strike some models more often; planned work is spread evenly
+        robot_id = (rng.choices(robots, fault_weights)[0] if kind == "corrective" else rng.choice(robots))["robot_id"]
         if day < down_since.get(robot_id, last + timedelta(1)):
             planned.append((day, robot_id, kind))
     planned.sort()

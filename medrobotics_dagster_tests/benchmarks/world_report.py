@@ -1,4 +1,5 @@
-"""The generated world read as an analyst would: local clock, double bookings, maintenance, calendar shape.
+"""The generated world read as an analyst would: local clock, double bookings, maintenance, calendar shape, and
+how robot models differ in telemetry and outcomes and how outcomes follow surgeons' experience.
 
     python -m medrobotics_dagster_tests.benchmarks.world_report [--scale 1] [--seed 42]
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from medrobotics_dagster.synthetic import catalog
 from medrobotics_dagster.synthetic.world import build_world
+from medrobotics_dagster_tests.benchmarks import world_structure
 
 HOLIDAYS = {(1, 1), (7, 4), (12, 25)}  # dim_date's is_holiday
 
@@ -104,6 +106,26 @@ def _robots_overlapping(procs: list[dict]) -> set[str]:
     return {robot for robot, rows in by_robot.items() if overlaps(rows, "robot_id")}
 
 
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    """Rows keyed by their label, as aligned columns under a title."""
+    columns = list(next(iter(rows.values())))
+    print(f"\n{title}")
+    print(f"{'':14s}" + "".join(f"{c:>19s}" for c in columns))
+    for label, row in rows.items():
+        print(f"{label:14s}" + "".join(f"{str(row[c]):>19s}" for c in columns))
+
+
+def print_structure(scale: float, seed: int) -> None:
+    """Per-model telemetry and outcomes, the experience curve and the best surgeons' success rates."""
+    world = build_world(scale, seed)
+    print_table("telemetry by robot model (every sample)", world_structure.per_model_telemetry(world, seed))
+    print_table("outcomes of completed procedures by robot model", world_structure.per_model_outcomes(world))
+    print_table("outcomes by surgeon experience", world_structure.experience_curve(world))
+    print(f"\nsurgeons' years of experience: {world_structure.experience_spread(world)}")
+    minimum = world_structure.MIN_SURGEON_PROCEDURES
+    print(f"success % of the ten best surgeons (>= {minimum} procedures): {world_structure.top_surgeon_success(world)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
@@ -111,6 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     for name, value in report(args.scale, args.seed).items():
         print(f"{name:45s} {value}")
+    print_structure(args.scale, args.seed)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
--- 15. Patient cohorts: outcomes by age group and gender (completed procedures with a known age).
+-- 15. Patient cohorts: outcomes by age group and gender (completed procedures with a known age); the success rate
+-- for cohorts of at least min_rate_sample procedures.
 select
     age_group,
     patient_gender,
     procedure_count,
-    round(cast(success_rate as numeric(6, 2)), 2) as success_rate_pct,
+    {{ rate_if_enough('success_rate', 'procedure_count') }} as success_rate_pct,
     round(cast(avg_complexity as numeric(6, 2)), 2) as avg_complexity,
     round(cast(avg_blood_loss as numeric(10, 1)), 1) as avg_blood_loss_ml,
     round(cast(avg_hospital_stay as numeric(6, 2)), 2) as avg_hospital_stay_days,

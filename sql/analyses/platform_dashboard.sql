@@ -1,4 +1,5 @@
--- 1. Overall platform metrics: one row. Procedures of every status; outcome figures over completed ones.
+-- 1. Overall platform metrics: one row. Procedures of every status; outcome figures over completed ones (the success
+-- rate once at least min_rate_sample procedures are completed).
 with procedures as (
     select * from {{ ref('int_procedure_members') }}
 )
@@ -13,9 +14,9 @@ select
     max(start_date) as last_procedure_date,
     round(cast({{ avg_float('duration_minutes') }} as numeric(12, 2)), 2) as avg_duration_minutes,
     round(cast(sum(duration_minutes) / 60.0 as numeric(14, 2)), 2) as total_operating_hours,
-    round(cast(
+    case when sum(case when status = 'completed' then 1 else 0 end) >= {{ min_rate_sample() }} then round(cast(
         cast(sum(case when status = 'completed' and success_status = 'Successful' then 1 else 0 end) as {{ dbt.type_float() }})
         / nullif(sum(case when status = 'completed' then 1 else 0 end), 0) * 100
-    as numeric(6, 2)), 2) as success_rate_pct,
+    as numeric(6, 2)), 2) end as success_rate_pct,
     round(cast({{ avg_float('patient_satisfaction_score') }} as numeric(6, 2)), 2) as avg_patient_satisfaction
 from procedures

@@ -1,5 +1,5 @@
 -- 8. Surgeon experience vs outcome: completed procedures by the surgeon's current years of experience, banded.
--- Rates are over procedures (not an average of per-surgeon rates).
+-- Rates are over procedures (not an average of per-surgeon rates), for bands of at least min_rate_sample procedures.
 with procedures as (
     select * from {{ ref('int_procedure_members') }}
     where status = 'completed'
@@ -30,8 +30,8 @@ select
     count(distinct surgeons.surgeon_id) as surgeons,
     count(*) as procedures,
     round(cast({{ avg_float('procedures.complexity_score') }} as numeric(6, 2)), 2) as avg_complexity,
-    round(cast({{ pct_where("procedures.success_status = 'Successful'") }} as numeric(6, 2)), 2) as success_rate_pct,
-    round(cast({{ pct_where("procedures.complication_level = 'None'") }} as numeric(6, 2)), 2) as no_complication_rate_pct,
+    {{ rate_pct("procedures.success_status = 'Successful'") }} as success_rate_pct,
+    {{ rate_pct("procedures.complication_level <> 'None'") }} as complication_rate_pct,
     round(cast({{ avg_float('procedures.duration_minutes') }} as numeric(10, 2)), 2) as avg_duration_minutes
 from procedures
 inner join surgeons on surgeons.surgeon_id = procedures.surgeon_id

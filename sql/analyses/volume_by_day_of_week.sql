@@ -11,7 +11,7 @@ select
     count(*) as procedures,
     count(distinct start_date) as days_with_procedures,
     round(cast({{ avg_float('duration_minutes') }} as numeric(10, 2)), 2) as avg_duration_minutes,
-    round(cast({{ pct_where("success_status = 'Successful'") }} as numeric(6, 2)), 2) as success_rate_pct
+    {{ rate_pct("success_status = 'Successful'") }} as success_rate_pct
 from procedures
 group by start_day_of_week, start_day_name, start_is_weekend
 order by start_day_of_week

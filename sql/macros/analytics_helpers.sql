@@ -29,3 +29,24 @@
 {% macro pct_where(condition) -%}
     cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_float() }}) / nullif(count(*), 0) * 100
 {%- endmacro %}
+
+{#- The fewest rows a sample query shows a rate for (var min_rate_sample): below it a percentage says more about
+    chance than about the group (2 of 2 readmitted is not "100 %"). The count is always shown beside the rate. -#}
+{% macro min_rate_sample() -%}
+    {{ var('min_rate_sample') }}
+{%- endmacro %}
+
+{#- pct_where as a percentage with 2 decimals, or NULL when the group has fewer than min_rate_sample() rows. -#}
+{% macro rate_pct(condition) -%}
+    case when count(*) >= {{ min_rate_sample() }} then round(cast({{ pct_where(condition) }} as numeric(6, 2)), 2) end
+{%- endmacro %}
+
+{#- A rate a view already computed, with 2 decimals, or NULL when `rows` (its count) is below min_rate_sample(). -#}
+{% macro rate_if_enough(rate, rows) -%}
+    case when {{ rows }} >= {{ min_rate_sample() }} then round(cast({{ rate }} as numeric(6, 2)), 2) end
+{%- endmacro %}
+
+{#- An MMDD integer (1231) as text 'MM-DD' ('12-31'). -#}
+{% macro month_day_text(month_day) -%}
+    lpad(cast({{ month_day }} / 100 as varchar), 2, '0') || '-' || lpad(cast(mod({{ month_day }}, 100) as varchar), 2, '0')
+{%- endmacro %}

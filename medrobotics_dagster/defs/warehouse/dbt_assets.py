@@ -11,6 +11,7 @@ from medrobotics_dagster.faults import raise_for_dbt_failure
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
+from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 
@@ -136,4 +137,5 @@ def warehouse_views(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
         # cautious: only tests whose every parent is in this step (the telemetry key relationship tests, which
         # also read dim_time / fact_procedures, run in plain `dbt build`, not as observations here)
         invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
-        yield from run_dbt(invocation)
+        # each view's materialization carries its row count, preview and headline figures
+        yield from with_view_metadata(run_dbt(invocation), invocation.manifest, warehouse, context.log)
