@@ -27,9 +27,14 @@ def daily_totals(context: dg.AssetExecutionContext, config: Outcome) -> None:
         raise dg.Failure("planned failure")
 
 
+@dg.asset_check(asset=daily_totals)
+def totals_are_sane() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
 def _range_run(instance: dg.DagsterInstance, first: str, last: str, fail: bool) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [daily_numbers, daily_totals],
+        [daily_numbers, daily_totals, totals_are_sane],
         instance=instance,
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
         run_config={"ops": {"daily_totals": {"config": {"fail": fail}}}},
@@ -68,3 +73,20 @@ def test_a_range_run_plans_every_partition_and_a_failed_one_shows_its_partitions
     latest = instance.fetch_planned_materializations(dg.AssetKey("daily_totals"), limit=1).records[0]
     assert instance.get_latest_planned_materialization_info(dg.AssetKey("daily_totals")).storage_id == latest.storage_id
     assert latest.run_id == failed_run.run_id
+
+
+def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(instance, dagster_storage, make_database, tmp_path):
+    from medrobotics_dagster_tests.database import query
+
+    stock_url = make_database("dagster_stock")
+    (tmp_path / "stock").mkdir()
+    (tmp_path / "stock" / "dagster.yaml").write_text(
+        f"storage:\n  postgres:\n    postgres_url: {stock_url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
+    )
+    rows = "SELECT partition, execution_status FROM asset_check_executions WHERE check_name = 'totals_are_sane' ORDER BY 1"
+    with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
+        for opened in (instance, stock):
+            assert _range_run(opened, "2024-01-01", "2024-01-03", fail=False).success
+    ours = query(dagster_storage, rows)
+    assert [r[0] for r in ours if r[1] == "PLANNED"] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert ours == query(stock_url, rows)
