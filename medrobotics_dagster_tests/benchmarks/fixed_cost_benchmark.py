@@ -1,0 +1,69 @@
+"""What a new user waits for, through the `medrobotics` command itself, in a fresh local state directory each time.
+
+    python -m medrobotics_dagster_tests.benchmarks.fixed_cost_benchmark [--scale 1] [--repeats 3]
+
+Per repeat, in a new MEDROBOTICS_HOME (embedded PostgreSQL, directory lake, local Dagster instance): the first
+`medrobotics demo` (generation included), a second `demo` with nothing changed, `medrobotics query
+platform_dashboard` three times, and `import medrobotics_dagster.definitions` in a fresh interpreter three times.
+Printed: each figure's runs and median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _timed(args: list[str], env: dict[str, str], show_steps: bool = False) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    if show_steps:  # the demo's own step lines: where its time went
+        print("\n".join(f"  {line.strip()}" for line in done.stdout.splitlines() if " in " in line and " s" in line), flush=True)
+    return seconds
+
+
+def _one_home(scale: float, figures: dict[str, list[float]]) -> None:
+    with tempfile.TemporaryDirectory(prefix="mr-fixed-cost-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDROBOTICS_", "DAGSTER_HOME"))}
+        env.update(MEDROBOTICS_HOME=str(Path(tmp) / ".medrobotics"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        medrobotics = str(BIN / "medrobotics")
+        try:
+            figures["first_demo_s"].append(_timed([medrobotics, "demo", "--scale", str(scale)], env, show_steps=True))
+            figures["second_demo_s"].append(_timed([medrobotics, "demo"], env, show_steps=True))
+            for _ in range(3):
+                figures["query_s"].append(_timed([medrobotics, "query", "platform_dashboard"], env))
+        finally:
+            subprocess.run([medrobotics, "stop"], env=env, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    figures: dict[str, list[float]] = {"first_demo_s": [], "second_demo_s": [], "query_s": [], "import_definitions_s": []}
+    for _ in range(args.repeats):
+        _one_home(args.scale, figures)
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    for _ in range(3):
+        figures["import_definitions_s"].append(
+            _timed([sys.executable, "-W", "ignore", "-c", "import medrobotics_dagster.definitions"], env)
+        )
+    for name, runs in figures.items():
+        shown = ", ".join(f"{s:.1f}" for s in runs)
+        print(f"fixed_cost {name}={statistics.median(runs):.2f} (runs: {shown}) scale={args.scale}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
