@@ -11,13 +11,14 @@ import pytest
 from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, parse_key
 from medrobotics_dagster.defs.telemetry.sensor import evaluate
 from medrobotics_dagster.materialize import materialize_everything
+from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import partition_range, procedure_days
-from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster_tests.database import query
 
-FIRST_DAY, LAST_DAY = date(2024, 2, 1), date(2024, 2, 21)
+# the world of test_jobs_and_schedule.py, whose busiest day loads with every check passing
+FIRST_DAY, LAST_DAY = date(2024, 2, 1), date(2024, 3, 8)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def defs() -> dg.Definitions:
 
 @pytest.fixture
 def world(source_url, warehouse_url, tmp_path, monkeypatch) -> tuple[str, Lake]:
-    """Three weeks of a small generated world, configured through the environment like an operator would."""
+    """Five weeks of a small generated world, configured through the environment like an operator would."""
     lake_dir = tmp_path / "lake"
     monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
@@ -40,7 +41,10 @@ def world(source_url, warehouse_url, tmp_path, monkeypatch) -> tuple[str, Lake]:
 
 
 def busiest_day(source_url: str) -> date:
-    sql = "SELECT (start_time AT TIME ZONE 'UTC')::date FROM surgical_procedures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    sql = (
+        "SELECT (start_time AT TIME ZONE 'UTC')::date FROM surgical_procedures"
+        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+    )
     return query(source_url, sql)[0][0]
 
 
@@ -67,19 +71,18 @@ def unevaluated_checks(defs: dg.Definitions, instance: dg.DagsterInstance) -> di
 
 
 def run_job(defs, instance, name: str, partition_key: str | None = None, tags=None) -> None:
-    result = defs.resolve_job_def(name).execute_in_process(instance=instance, partition_key=partition_key, tags=tags)
-    assert result.success
+    job = defs.resolve_job_def(name)
+    assert job.execute_in_process(instance=instance, partition_key=partition_key, tags=tags).success
 
 
 def test_the_demos_runs_evaluate_every_check_of_what_they_materialize(defs, world):
-    source_url, _ = world
     instance = dg.DagsterInstance.ephemeral()
     materialize_everything(defs, instance, partition_range(procedure_days(SourceDatabase())))
     assert len(instance.get_run_records()) == 3  # dimensions, the days, the views
     assert unevaluated_checks(defs, instance) == {}
 
 
-def test_the_dimensions_and_procedures_jobs_and_the_sensors_run_evaluate_every_check_of_what_they_materialize(defs, world):
+def test_the_dimensions_and_procedures_jobs_and_the_sensors_run_evaluate_the_checks_of_their_assets(defs, world):
     source_url, lake = world
     day = busiest_day(source_url).isoformat()
     instance = dg.DagsterInstance.ephemeral()
