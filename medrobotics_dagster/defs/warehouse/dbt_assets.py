@@ -15,8 +15,11 @@ from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 
-# Incremental models are the daily-partitioned facts; everything else is rebuilt or snapshotted whole.
-DAILY_SELECT = "config.materialized:incremental"
+# Incremental models are the daily-partitioned facts; everything else is rebuilt or snapshotted whole. The daily
+# staging sources are selected too: their tests are checks of this step (dagster-dbt puts a source's tests on the
+# assets downstream of it), and `dbt build` runs a source's tests only when the source itself is selected.
+DAILY_SOURCES = "source:staging.surgical_procedures source:staging.procedure_outcomes"
+DAILY_SELECT = f"config.materialized:incremental {DAILY_SOURCES}"
 # The analysts' views (seed 000's eleven vw_*): downstream of the daily facts and the telemetry fact, built in
 # their own step after them. (The telemetry fact's keys are checked by its loader: defs/telemetry/checks.py.)
 VIEWS_SELECT = "path:models/views"
