@@ -24,6 +24,7 @@ from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.event_log import PostgresEventLogStorage
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.instance_onboarding import mark_onboarding_seen
 from medrobotics_dagster.project_paths import REPOSITORY_ROOT
 from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
 
@@ -108,6 +109,7 @@ def prepare_home(home: Path | None = None) -> Path:
     config = home / "dagster.yaml"
     if not config.exists() or config.read_bytes() != INSTANCE_TEMPLATE.read_bytes():
         shutil.copyfile(INSTANCE_TEMPLATE, config)
+    mark_onboarding_seen(home)  # the UI opens on the asset graph, not on a first-visit dialog
     return home
 
 
