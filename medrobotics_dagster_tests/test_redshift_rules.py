@@ -104,3 +104,20 @@ def test_the_checker_fails_on_the_old_code_of_each_defect(rule_id, old_text, dbt
 def test_jinja_comments_and_the_macro_call_are_not_lengths():
     source = "{# cast(x as varchar(50)) #}\nselect cast(x as {{ varchar_chars(50) }}) -- not varchar(5)\nfrom t"
     assert check_dbt_source(source) == []
+
+
+def _readme_sql_block_after(marker: str) -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    after = text[text.index(marker):]
+    start = after.index("```sql") + len("```sql")
+    return after[start:after.index("```", start)]
+
+
+def test_the_readmes_redshift_role_statements_follow_the_rules_and_the_postgres_ones_would_not():
+    redshift = _readme_sql_block_after("Redshift (users log in")
+    assert "CREATE ROLE medrobotics_analyst;" in redshift and "GRANT ROLE medrobotics_analyst TO" in redshift
+    assert_redshift_sql(redshift, where="README, Security")
+    postgres = _readme_sql_block_after("PostgreSQL (a role with LOGIN")
+    assert {v.rule_id for v in check_redshift_sql(postgres)} == {"RS023"}
