@@ -11,7 +11,8 @@ stored as one string value), and a columnar COPY with SERIALIZETOJSON, which loa
 lines up with a SUPER column as SUPER, structures and arrays included. The second needs the object as a Parquet
 struct (one fixed set of typed fields per file) or a map (one value type); extra_fields holds whatever unknown fields
 a robot sends, of any JSON type, so its Parquet column is a string, and AWS documents no parsing of a string's
-content by SERIALIZETOJSON (a string scalar would make `extra_fields.firmware` NULL). So a Redshift load of a table with JSON columns COPYs the
+content by SERIALIZETOJSON (a string scalar would make `extra_fields.firmware` NULL). So a Redshift load of a table
+with JSON columns COPYs the
 staged Parquet (the STRING column into a VARCHAR, the documented Parquet mapping) into a temporary table, then
 INSERT ... SELECT JSON_PARSE(...) into the table, in the load's one transaction
 (io_managers/warehouse_sql.redshift_load_sql). The text must fit that VARCHAR: JSON_TEXT_MAX_BYTES.

@@ -82,7 +82,8 @@ def check_redshift_sql(sql: str, where: str = "") -> list[Violation]:
     try:
         trees = [t for text in _statements(sql, blanked) for t in sqlglot.parse(text, read="redshift") if t is not None]
     except SqlglotError as exc:
-        return violations + [Violation("RS000", "sqlglot cannot parse this as Redshift SQL", str(exc).splitlines()[0], where)]
+        unparsable = Violation("RS000", "sqlglot cannot parse this as Redshift SQL", str(exc).splitlines()[0], where)
+        return violations + [unparsable]
     found = {v.rule_id for v in violations}
     for rule in sql_rules:
         if rule.id in found:

@@ -40,7 +40,8 @@ def super_loaded_as_text(trees: list[exp.Expression]) -> Iterable[exp.Expression
             text = tree.sql(dialect="redshift")
             if _COLUMNAR.search(text) and not _SERIALIZETOJSON.search(text):
                 yield tree
-        if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema) and isinstance(tree.expression, exp.Select):
+        selects = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Select)
+        if selects and isinstance(tree.this, exp.Schema):
             columns = [c.name.lower() for c in tree.this.expressions]
             wanted = supers.get(_table_name(tree.this.this), set())
             for name, value in zip(columns, tree.expression.expressions):

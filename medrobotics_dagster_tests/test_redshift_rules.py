@@ -40,7 +40,8 @@ def test_rules_have_unique_ids_a_reason_and_a_detection():
         "unload ('select * from analytics.t') to 's3://bucket/p/' iam_role 'arn:aws:iam::1:role/r' parquet",
         "delete from analytics.t where date_key >= %(start)s and date_key < %(end)s",
         "select text from stl_querytext where pid = pg_backend_pid()",
-        "-- no generate_series or now() here\nselect 'current_timestamp::text' as label /* distinct on */ from analytics.t",
+        "-- no generate_series or now() here\n"
+        "select 'current_timestamp::text' as label /* distinct on */ from analytics.t",
         "select 'a;b' as v from analytics.t; select 2 from analytics.t",
     ],
 )
@@ -64,6 +65,14 @@ def test_the_helper_names_the_statement_and_every_broken_rule():
     assert "warehouse_sql.example: RS001" in str(info.value) and "RS014" in str(info.value)
 
 
+def test_json_text_inserted_into_super_without_json_parse_is_flagged():
+    create = "create table a.t (id integer, extra super)"
+    assert [v.rule_id for v in check_redshift_sql(f"{create}; insert into a.t (id, extra) select id, txt from s")] == [
+        "RS021"
+    ]
+    assert check_redshift_sql(f"{create}; insert into a.t (id, extra) select id, json_parse(txt) as extra from s") == []
+
+
 def test_script_rules_relate_statements_but_not_unrelated_tables():
     copy = "copy other.t from 's3://b/k' iam_role 'arn:aws:iam::1:role/r' format as parquet"
     assert check_redshift_sql(f"create table a.t (x super); {copy}") == []  # another table's COPY
@@ -83,7 +92,10 @@ OLD_VIEW_GRANTS = (
 )
 OLD_README_ROLES = "CREATE ROLE medrobotics_loader LOGIN PASSWORD 'secret';"
 OLD_REDSHIFT_KEY = "select cast(strtol(left(md5(cast(procedure_id as varchar)), 15), 16) as bigint) from staging.p"
-OLD_MODEL_SOURCE = "select\n    cast(facility_id as varchar(50)) as facility_id\nfrom {{ ref('int_facility_versions') }}"
+OLD_MODEL_SOURCE = (
+    "select\n    cast(facility_id as varchar(50)) as facility_id\n"
+    "from {{ ref('int_facility_versions') }}"
+)
 
 
 @pytest.mark.parametrize(

@@ -46,9 +46,11 @@ def undocumented_super_loads(statements: list[str], staged: pa.Schema, columns: 
             continue  # (a)
         elif copy_type.startswith("VARCHAR") and pa.types.is_string(field.type):
             parsed = [
-                value for insert in inserts for name, value in zip(insert.this.expressions, insert.expression.expressions)
+                value
+                for insert in inserts
+                if insert.expression.find(exp.From).this.name.lower() == copied_into
+                for name, value in zip(insert.this.expressions, insert.expression.expressions)
                 if name.name == column.name and isinstance(value, exp.ParseJSON) and value.this.name == column.name
-                and insert.expression.find(exp.From).this.name.lower() == copied_into
             ]
             if not parsed:
                 problems.append(f"{column.name}: JSON text COPY'd into {copy_type} is never JSON_PARSEd into SUPER")

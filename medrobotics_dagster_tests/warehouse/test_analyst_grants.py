@@ -17,7 +17,9 @@ RUN_TIME_GRANTS = """
 {%- set statements = [] -%}
 {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.package_name == 'medrobotics' -%}
   {%- set grants = node.config.grants or {} -%}
-  {%- if grants and redshift__use_grants_extended() -%}{%- set grants = redshift__normalize_grants_dict(grants) -%}{%- endif -%}
+  {%- if grants and redshift__use_grants_extended() -%}
+    {%- set grants = redshift__normalize_grants_dict(grants) -%}
+  {%- endif -%}
   {%- set relation = api.Relation.create(database=target.database, schema=node.schema, identifier=node.alias) -%}
   {%- for sql in get_dcl_statement_list(relation, grants, get_grant_sql) -%}
     {%- do statements.append({'model': node.name, 'sql': sql | trim}) -%}
@@ -30,7 +32,8 @@ RUN_TIME_GRANTS = """
 
 @pytest.fixture(scope="module")
 def redshift_grants(tmp_path_factory) -> list[dict]:
-    text = render_inline(RUN_TIME_GRANTS, "redshift", tmp_path_factory.mktemp("grants"), {"MEDROBOTICS_ANALYST_ROLE": ROLE})
+    work = tmp_path_factory.mktemp("grants")
+    text = render_inline(RUN_TIME_GRANTS, "redshift", work, {"MEDROBOTICS_ANALYST_ROLE": ROLE})
     return json.loads(text)
 
 

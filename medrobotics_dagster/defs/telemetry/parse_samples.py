@@ -300,7 +300,11 @@ def _reasons(flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Ma
     robots = flat.column("robot_id")
     mark(pc.greater(pc.utf8_length(robots), 50), lambda i: "robot_id is longer than 50 characters")
     extra = flat.column("extra_fields")
-    mark(pc.greater(pc.binary_length(extra), JSON_TEXT_MAX_BYTES), lambda i: f"unknown fields take {len(extra[i].as_py().encode())} bytes as JSON, more than extra_fields holds ({JSON_TEXT_MAX_BYTES})")
+    mark(
+        pc.greater(pc.binary_length(extra), JSON_TEXT_MAX_BYTES),
+        lambda i: f"unknown fields take {len(extra[i].as_py().encode())} bytes as JSON, "
+        f"more than extra_fields holds ({JSON_TEXT_MAX_BYTES})",
+    )
     # Duplicates among the rows that pass every other check: the first (in key order, then line order) wins,
     # so a corrected resend of a rejected sample still loads.
     order = pa.array(np.arange(n, dtype=np.int64))
