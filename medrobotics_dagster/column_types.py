@@ -3,6 +3,19 @@
 Redshift's `COPY … FORMAT AS PARQUET` reads through Spectrum and accepts a Parquet column only when its
 type matches the table column exactly (see `REDSHIFT_PARQUET_TYPES`), so nothing staged for COPY carries
 an inferred type: frames are converted with `arrow_schema(columns)` before they are written.
+
+JSON columns (SUPER on Redshift) are staged as JSON *text* and reach SUPER through JSON_PARSE. AWS documents two
+ways into SUPER from a load ("Loading semistructured data into Amazon Redshift",
+https://docs.aws.amazon.com/redshift/latest/dg/ingest-super.html): JSON_PARSE of JSON text (without it, the text is
+stored as one string value), and a columnar COPY with SERIALIZETOJSON, which loads a Parquet column of whatever type
+lines up with a SUPER column as SUPER, structures and arrays included. The second needs the object as a Parquet
+struct (one fixed set of typed fields per file) or a map (one value type); extra_fields holds whatever unknown fields
+a robot sends, of any JSON type, so its Parquet column is a string, and AWS documents no parsing of a string's
+content by SERIALIZETOJSON (a string scalar would make `extra_fields.firmware` NULL). So a Redshift load of a table
+with JSON columns COPYs the
+staged Parquet (the STRING column into a VARCHAR, the documented Parquet mapping) into a temporary table, then
+INSERT ... SELECT JSON_PARSE(...) into the table, in the load's one transaction
+(io_managers/warehouse_sql.redshift_load_sql). The text must fit that VARCHAR: JSON_TEXT_MAX_BYTES.
 """
 
 from __future__ import annotations
@@ -18,6 +31,8 @@ Dialect = Literal["postgres", "redshift"]
 # Redshift's widest VARCHAR, in bytes. PostgreSQL counts VARCHAR(n) in characters, Redshift in bytes.
 REDSHIFT_MAX_VARCHAR_BYTES = 65535
 UTF8_MAX_BYTES_PER_CHAR = 4
+# The longest JSON text a JSON column takes: on Redshift it passes through a VARCHAR on its way to JSON_PARSE.
+JSON_TEXT_MAX_BYTES = REDSHIFT_MAX_VARCHAR_BYTES
 
 # Redshift column type -> the Parquet physical/logical type COPY accepts for it (Redshift "COPY from columnar
 # data formats" and Spectrum's Parquet type mapping). The tests check every staged file against this table.
@@ -32,6 +47,7 @@ REDSHIFT_PARQUET_TYPES = {
     "VARCHAR(n)": "BYTE_ARRAY (STRING)",
     "DATE": "INT32 (DATE)",
     "TIMESTAMP": "INT64 (TIMESTAMP(MICROS), not adjusted to UTC)",
+    # not COPY'd into SUPER: into a VARCHAR of a temporary table, then JSON_PARSE'd (see the module's docstring)
     "SUPER": "BYTE_ARRAY (STRING) holding JSON text",
 }
 
@@ -60,6 +76,10 @@ class ColumnType:
         if self.kind == "json":
             return "SUPER" if dialect == "redshift" else "JSONB"
         return _PLAIN_SQL[self.kind]
+
+    def redshift_copy_sql(self) -> str:
+        """The type of this column in the table a Redshift COPY fills: JSON text lands in a VARCHAR, then JSON_PARSE."""
+        return f"VARCHAR({JSON_TEXT_MAX_BYTES})" if self.kind == "json" else self.sql("redshift")
 
     def arrow(self) -> pa.DataType:
         """The Arrow type written to Parquet for this column (what Redshift COPY expects)."""

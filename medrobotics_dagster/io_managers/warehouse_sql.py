@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from medrobotics_dagster.column_types import Column, Dialect
@@ -75,14 +76,53 @@ def postgres_copy_sql(schema: str, table: str, columns: Sequence[str]) -> str:
     return f"COPY {qualified(schema, table)} ({names}) FROM STDIN WITH (FORMAT csv)"
 
 
-def redshift_copy_sql(schema: str, table: str, s3_uri: str, iam_role: str, manifest: bool = False) -> str:
-    """COPY of staged Parquet (one object, or a manifest of many). Columnar COPY takes no column list: the
-    files' columns match the table's by position and type (see column_types.REDSHIFT_PARQUET_TYPES)."""
+def redshift_copy_sql(schema: str | None, table: str, s3_uri: str, iam_role: str, manifest: bool = False) -> str:
+    """COPY of staged Parquet (one object, or a manifest of many) into a table (schema None: a temporary one).
+    Columnar COPY takes no column list: the files' columns match the table's by position and type
+    (see column_types.REDSHIFT_PARQUET_TYPES)."""
+    target = qualified(schema, table) if schema else quote_ident(table)
     return (
-        f"COPY {qualified(schema, table)}\n"
+        f"COPY {target}\n"
         f"FROM {quote_literal(s3_uri)}\n"
         f"IAM_ROLE {quote_literal(iam_role)}\n"
         f"FORMAT AS PARQUET" + ("\nMANIFEST" if manifest else "")
+    )
+
+
+@dataclass(frozen=True)
+class RedshiftLoad:
+    """The statements that load staged Parquet into a table on Redshift, in the load's transaction, around its COPY
+    (after which pg_last_copy_count() is the rows loaded)."""
+
+    before: tuple[str, ...]
+    copy: str
+    after: tuple[str, ...]
+
+    @property
+    def statements(self) -> list[str]:
+        return [*self.before, self.copy, *self.after]
+
+
+def redshift_load_sql(
+    schema: str, table: str, columns: Sequence[Column], s3_uri: str, iam_role: str, manifest: bool = False
+) -> RedshiftLoad:
+    """COPY straight into the table; a table with JSON (SUPER) columns through a temporary table whose JSON columns
+    are VARCHAR, then INSERT … SELECT JSON_PARSE(…) (why: column_types' docstring)."""
+    if not any(c.type.kind == "json" for c in columns):
+        return RedshiftLoad((), redshift_copy_sql(schema, table, s3_uri, iam_role, manifest), ())
+    text_table = f"{table}_json_text"
+    body = ",\n    ".join(f"{quote_ident(c.name)} {c.type.redshift_copy_sql()}" for c in columns)
+    names = ", ".join(quote_ident(c.name) for c in columns)
+    values = ", ".join(
+        f"JSON_PARSE({quote_ident(c.name)})" if c.type.kind == "json" else quote_ident(c.name) for c in columns
+    )
+    return RedshiftLoad(
+        before=(f"CREATE TEMP TABLE {quote_ident(text_table)} (\n    {body}\n)",),
+        copy=redshift_copy_sql(None, text_table, s3_uri, iam_role, manifest),
+        after=(
+            f"INSERT INTO {qualified(schema, table)} ({names})\nSELECT {values}\nFROM {quote_ident(text_table)}",
+            f"DROP TABLE {quote_ident(text_table)}",
+        ),
     )
 
 

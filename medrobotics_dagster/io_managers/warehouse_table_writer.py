@@ -145,16 +145,22 @@ def _copy_postgres(cur, target: TableTarget, tables: Iterable[pa.Table]) -> int:
 
 
 def _copy_redshift(cur, target: TableTarget, uri: str, iam_role: str, manifest: bool) -> int:
+    load = sql.redshift_load_sql(target.schema, target.table, target.columns, uri, iam_role, manifest=manifest)
+    for statement in load.before:
+        cur.execute(statement)
     session_pid, started_at = copy_session(cur)
     try:
-        cur.execute(sql.redshift_copy_sql(target.schema, target.table, uri, iam_role, manifest=manifest))
+        cur.execute(load.copy)
     except psycopg2.Error as exc:
         conn = cur.connection
         conn.rollback()
         details = describe_copy_failure(conn, session_pid, started_at)
         raise WarehouseLoadError(copy_failure_message(f"COPY into {target.name}", exc, details)) from exc
     cur.execute("SELECT pg_last_copy_count()")
-    return int(cur.fetchone()[0])
+    loaded = int(cur.fetchone()[0])
+    for statement in load.after:
+        cur.execute(statement)
+    return loaded
 
 
 def _manifest(lake: Lake, staged: StagedParquet) -> bytes:

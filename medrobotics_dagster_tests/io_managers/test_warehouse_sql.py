@@ -53,22 +53,25 @@ def test_every_statement_of_a_telemetry_load_on_redshift_follows_the_redshift_ru
     create = sql.create_table_sql(
         "analytics", "fact_procedure_telemetry", FACT_COLUMNS, "redshift", "procedure_key", ["procedure_key", "sample_timestamp"]
     )
-    copy = sql.redshift_copy_sql(
-        "analytics", "fact_procedure_telemetry", "s3://lake/staging/_warehouse_copy/x.manifest", "arn:aws:iam::1:role/c", manifest=True
+    load = sql.redshift_load_sql(
+        "analytics", "fact_procedure_telemetry", FACT_COLUMNS, "s3://lake/staging/_warehouse_copy/x.manifest",
+        "arn:aws:iam::1:role/c", manifest=True,
     )
     statements = [
         sql.create_schema_sql("analytics"),
         create,
         sql.redshift_lock_sql("analytics", "fact_procedure_telemetry"),
         sql.delete_window_sql("analytics", "fact_procedure_telemetry", "sample_timestamp"),
-        copy,
+        *load.statements,
     ]
     for statement in statements:
         assert_redshift_sql(statement)
+    assert_redshift_sql(";\n".join(statements), where="the telemetry load as one script")
     assert isinstance(parse_redshift(create), exp.Create)
     assert "DISTKEY (\"procedure_key\")" in create and 'SORTKEY ("procedure_key", "sample_timestamp")' in create
     assert '"extra_fields" SUPER' in create and '"arm_position_x" NUMERIC(10,4)' in create and '"tool_type" VARCHAR(400)' in create
-    assert copy.rstrip().endswith("FORMAT AS PARQUET\nMANIFEST") and isinstance(parse_redshift(copy), exp.Copy)
+    assert load.copy.rstrip().endswith("FORMAT AS PARQUET\nMANIFEST")
+    assert isinstance(parse_redshift(load.copy), exp.Copy)
 
 
 @pytest.mark.parametrize("bad", ["", "a\x00b"])

@@ -70,6 +70,10 @@ def test_the_redshift_target_renders_the_redshift_macros(redshift_manifest):
     for name in ("snap_facilities", "snap_surgeons", "snap_robots", "fact_procedures_quarantine"):
         assert "getdate()" in code[name], name
     assert "strtol(" in code["fact_procedures"]
+    # string lengths in bytes (4 per character), the key's cast to the widest VARCHAR, never a bare VARCHAR (256)
+    assert "cast(procedure_id as varchar(400))" in code["fact_procedures"]
+    assert "as varchar(65535))" in code["fact_procedures"] and "as varchar)" not in code["fact_procedures"]
+    assert "as varchar(800)) as facility_name" in code["dim_facilities"]
 
 
 def test_a_new_model_that_breaks_a_rule_fails_the_check(tmp_path):

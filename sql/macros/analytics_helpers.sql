@@ -48,5 +48,6 @@
 
 {#- An MMDD integer (1231) as text 'MM-DD' ('12-31'). -#}
 {% macro month_day_text(month_day) -%}
-    lpad(cast({{ month_day }} / 100 as varchar), 2, '0') || '-' || lpad(cast(mod({{ month_day }}, 100) as varchar), 2, '0')
+    lpad(cast({{ month_day }} / 100 as {{ varchar_chars(2) }}), 2, '0') || '-'
+    || lpad(cast(mod({{ month_day }}, 100) as {{ varchar_chars(2) }}), 2, '0')
 {%- endmacro %}

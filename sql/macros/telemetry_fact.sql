@@ -20,7 +20,7 @@ create table if not exists analytics.fact_procedure_telemetry (
     arm_rotation_y numeric(10,4),
     arm_rotation_z numeric(10,4),
     force_feedback numeric(10,4),
-    tool_type varchar(100),
+    tool_type {{ varchar_chars(100) }},
     tool_active boolean,
     camera_zoom numeric(5,2),
     lighting_level integer,
@@ -28,8 +28,8 @@ create table if not exists analytics.fact_procedure_telemetry (
     motor_current numeric(8,4),
     network_latency_ms integer,
     video_fps integer,
-    procedure_id varchar(100) not null,
-    robot_id varchar(50),
+    procedure_id {{ varchar_chars(100) }} not null,
+    robot_id {{ varchar_chars(50) }},
     extra_fields jsonb,
     created_at timestamp not null
 )

@@ -7,11 +7,11 @@
 {%- endmacro %}
 
 {% macro default__stable_bigint_key(expr) -%}
-    cast(('x' || left(md5(cast({{ expr }} as varchar)), 15))::bit(60) as bigint)
+    cast(('x' || left(md5(cast({{ expr }} as {{ medrobotics.varchar_chars() }})), 15))::bit(60) as bigint)
 {%- endmacro %}
 
 {% macro redshift__stable_bigint_key(expr) -%}
-    cast(strtol(left(md5(cast({{ expr }} as varchar)), 15), 16) as bigint)
+    cast(strtol(left(md5(cast({{ expr }} as {{ medrobotics.varchar_chars() }})), 15), 16) as bigint)
 {%- endmacro %}
 
 {#- dim_date key of a date/timestamp: YYYYMMDD as integer. -#}

@@ -4,7 +4,7 @@ Fast path: the day's files are read by Arrow's JSON reader in one call with an e
 reader refuses (invalid JSON, a known field of another type, a blank line) is read again line by line, so its
 good lines still load and each bad line is quarantined with its line number. The checks that follow are
 vectorized and shared by both paths: required fields, timestamps inside the file's day, known procedures,
-values that fit their DECIMAL/VARCHAR columns, and duplicate samples.
+values that fit their DECIMAL/VARCHAR columns, unknown fields that fit extra_fields, and duplicate samples.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from medrobotics_dagster.column_types import arrow_schema
+from medrobotics_dagster.column_types import JSON_TEXT_MAX_BYTES, arrow_schema
 from medrobotics_dagster.defs.telemetry.raw_files import RawFile, UnreadableFile, decompress
 from medrobotics_dagster.defs.telemetry.schema import (
     FACT_COLUMNS,
@@ -299,6 +299,12 @@ def _reasons(flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Ma
     mark(pc.greater(pc.utf8_length(pids), 100), lambda i: "procedure_id is longer than 100 characters")
     robots = flat.column("robot_id")
     mark(pc.greater(pc.utf8_length(robots), 50), lambda i: "robot_id is longer than 50 characters")
+    extra = flat.column("extra_fields")
+    mark(
+        pc.greater(pc.binary_length(extra), JSON_TEXT_MAX_BYTES),
+        lambda i: f"unknown fields take {len(extra[i].as_py().encode())} bytes as JSON, "
+        f"more than extra_fields holds ({JSON_TEXT_MAX_BYTES})",
+    )
     # Duplicates among the rows that pass every other check: the first (in key order, then line order) wins,
     # so a corrected resend of a rejected sample still loads.
     order = pa.array(np.arange(n, dtype=np.int64))

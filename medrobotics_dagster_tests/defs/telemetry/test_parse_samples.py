@@ -463,6 +463,23 @@ def test_unknown_fields_in_a_file_that_also_has_a_bad_line_are_kept_too():
     assert_accounted(result)
 
 
+@pytest.mark.parametrize("with_bad_line", [False, True], ids=["fast path", "line by line"])
+def test_unknown_fields_too_long_for_extra_fields_are_rejected_and_the_rest_loads(with_bad_line):
+    from medrobotics_dagster.column_types import JSON_TEXT_MAX_BYTES
+
+    raw = raw_file()
+    fits = sample(1, notes="é" * ((JSON_TEXT_MAX_BYTES - 20) // 2))  # 2 bytes a character: just fits
+    too_long = sample(2, notes="é" * (JSON_TEXT_MAX_BYTES // 2))  # fewer characters than the limit, more bytes
+    lines = [line(sample(0)), line(fits), line(too_long)] + ([b"{not json"] if with_bad_line else [])
+    result = run((raw, body(*lines)))
+    assert stamps_of(result) == expected_stamps(0, 1)
+    kept = [r["extra_fields"] for r in result.samples.to_pylist() if r["extra_fields"]]
+    assert len(kept) == 1 and len(kept[0].encode()) <= JSON_TEXT_MAX_BYTES
+    rejected = sorted(line_rejections(result), key=lambda r: r.line_number)
+    assert_rejected(rejected[0], raw.key, 3, "unknown fields", "bytes", str(JSON_TEXT_MAX_BYTES))
+    assert_accounted(result)
+
+
 def _flat_paths(document: dict, prefix: str = "") -> dict:
     out = {}
     for key, value in document.items():

@@ -39,11 +39,11 @@ select
     cast(year_number as smallint) as year,
     cast(extract(quarter from date_day) as smallint) as quarter,
     cast(month_number as smallint) as month,
-    cast(trim(to_char(date_day, 'Month')) as varchar(10)) as month_name,
+    cast(trim(to_char(date_day, 'Month')) as {{ varchar_chars(10) }}) as month_name,
     cast(extract(week from date_day) as smallint) as week,
     cast(day_number as smallint) as day_of_month,
     cast(weekday_number as smallint) as day_of_week,
-    cast(trim(to_char(date_day, 'Day')) as varchar(10)) as day_name,
+    cast(trim(to_char(date_day, 'Day')) as {{ varchar_chars(10) }}) as day_name,
     case when weekday_number in (0, 6) then true else false end as is_weekend,
     case
         when month_number = 1 and day_number = 1 then true

@@ -20,15 +20,15 @@ maintenance as (
 
 select
     robot_versions.robot_key,
-    cast(robot_versions.robot_id as varchar(50)) as robot_id,
-    cast(robot_versions.robot_serial_number as varchar(100)) as robot_serial_number,
-    cast(robot_versions.robot_model as varchar(100)) as robot_model,
-    cast(robot_versions.manufacturer as varchar(100)) as manufacturer,
+    cast(robot_versions.robot_id as {{ varchar_chars(50) }}) as robot_id,
+    cast(robot_versions.robot_serial_number as {{ varchar_chars(100) }}) as robot_serial_number,
+    cast(robot_versions.robot_model as {{ varchar_chars(100) }}) as robot_model,
+    cast(robot_versions.manufacturer as {{ varchar_chars(100) }}) as manufacturer,
     robot_versions.facility_key,
     cast(robot_versions.install_date as date) as install_date,
-    cast(robot_versions.software_version as varchar(50)) as software_version,
-    cast(robot_versions.hardware_revision as varchar(50)) as hardware_revision,
-    cast(robot_versions.status as varchar(50)) as status,
+    cast(robot_versions.software_version as {{ varchar_chars(50) }}) as software_version,
+    cast(robot_versions.hardware_revision as {{ varchar_chars(50) }}) as hardware_revision,
+    cast(robot_versions.status as {{ varchar_chars(50) }}) as status,
     cast(
         greatest(
             coalesce(current_robots.last_maintenance_date, robot_versions.last_maintenance_date),

@@ -4,11 +4,11 @@
 
 select
     surgeon_key,
-    cast(surgeon_id as varchar(50)) as surgeon_id,
-    cast(surgeon_name as varchar(200)) as surgeon_name,
-    cast(specialization as varchar(100)) as specialization,
+    cast(surgeon_id as {{ varchar_chars(50) }}) as surgeon_id,
+    cast(surgeon_name as {{ varchar_chars(200) }}) as surgeon_name,
+    cast(specialization as {{ varchar_chars(100) }}) as specialization,
     cast(years_experience as integer) as years_experience,
-    cast(certification_level as varchar(50)) as certification_level,
+    cast(certification_level as {{ varchar_chars(50) }}) as certification_level,
     cast(valid_from_ts as date) as effective_date,
     cast(case when is_current then null else valid_to_ts end as date) as expiration_date,
     is_current,

@@ -23,7 +23,8 @@ minutes_of_day as (
 select
     cast(hour_number * 10000 + minute_number * 100 as integer) as time_key,
     cast(
-        lpad(cast(hour_number as varchar), 2, '0') || ':' || lpad(cast(minute_number as varchar), 2, '0') || ':00'
+        lpad(cast(hour_number as {{ varchar_chars(2) }}), 2, '0') || ':'
+        || lpad(cast(minute_number as {{ varchar_chars(2) }}), 2, '0') || ':00'
         as time
     ) as time_value,
     cast(hour_number as smallint) as hour,
@@ -33,14 +34,14 @@ select
         case when hour_number = 0 then 12 when hour_number > 12 then hour_number - 12 else hour_number end
         as smallint
     ) as hour_12,
-    cast(case when hour_number < 12 then 'AM' else 'PM' end as varchar(2)) as am_pm,
+    cast(case when hour_number < 12 then 'AM' else 'PM' end as {{ varchar_chars(2) }}) as am_pm,
     cast(
         case
             when hour_number >= 5 and hour_number < 12 then 'Morning'
             when hour_number >= 12 and hour_number < 17 then 'Afternoon'
             when hour_number >= 17 and hour_number < 21 then 'Evening'
             else 'Night'
-        end as varchar(20)
+        end as {{ varchar_chars(20) }}
     ) as time_of_day,
     case when hour_number >= 8 and hour_number < 18 then true else false end as business_hours
 from minutes_of_day
