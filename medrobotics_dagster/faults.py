@@ -36,6 +36,12 @@ class Fault:
         return self.kind == "permanent"
 
 
+class PermanentFault(Exception):
+    """An error this code raises knowing a retry cannot help (a lost table); its message is the one line shown."""
+
+    reason = "permanent fault"
+
+
 # --------------------------------------------------------------------------------------- PostgreSQL / Redshift
 
 # SQLSTATE classes (first two characters) and codes; see the PostgreSQL manual, appendix A.
@@ -213,6 +219,8 @@ def classify(exc: BaseException) -> Fault:
             fault = rule(current)
             if fault is not None and fault.kind != "unknown":
                 return fault
+        if isinstance(current, PermanentFault):
+            return Fault("permanent", current.reason)
         if isinstance(current, LakeObjectNotFound):
             return Fault("permanent", "lake object does not exist")
         if isinstance(current, ConfigError) and config_error is None:
@@ -226,6 +234,13 @@ def classify(exc: BaseException) -> Fault:
 
 def permanent_failure(action: str, exc: BaseException, fault: Fault) -> dg.Failure:
     """The one clear message of a permanent fault; `allow_retries=False` skips the step's RetryPolicy."""
+    own = next((e for e in _chain(exc) if isinstance(e, PermanentFault)), None)
+    if own is not None:  # its message already says what to do
+        return dg.Failure(
+            description=f"{action} failed permanently: {_first_line(own)}",
+            metadata={"fault": fault.reason, "error": _first_line(own), "classified_as": fault.kind},
+            allow_retries=False,
+        )
     root = next((e for e in _chain(exc) if classify_database_error(e) or classify_aws_error(e)), exc)
     return dg.Failure(
         description=f"{action} failed permanently ({fault.reason}): {_first_line(root)}. Not retried: fix the cause, then re-run.",

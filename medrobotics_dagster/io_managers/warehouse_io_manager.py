@@ -8,9 +8,25 @@ import pandas as pd
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
-from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, read_rows, replace_rows
+from medrobotics_dagster.io_managers.warehouse_table_writer import (
+    REBUILD_TAG,
+    TableTarget,
+    TimeWindow,
+    read_rows,
+    replace_rows,
+)
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
+
+
+def rebuild_requested(context) -> bool:
+    """The run is an explicit rebuild (tag `medrobotics/rebuild=true`): it may create or re-shape its tables."""
+    return context.step_context.run_tags.get(REBUILD_TAG, "").strip().lower() == "true"
+
+
+def known_partitions(context: dg.OutputContext) -> int:
+    """How many partitions of the asset Dagster lists as materialized (0: the table's first load)."""
+    return len(context.step_context.instance.get_materialized_partitions(context.asset_key))
 
 
 def _window(context) -> TimeWindow | None:
@@ -26,6 +42,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     Partitioned assets name their UTC time column in definition metadata `partition_expr`, and only that
     window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema. Column types come from `column_types` metadata,
     else from the source's own types, else from the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`.
+    A partitioned table is created only by its first load (Dagster lists no partition of it) or a run tagged
+    `medrobotics/rebuild=true`; otherwise a missing or re-shaped table fails the load at once (`LostTable`).
     """
 
     warehouse: Warehouse
@@ -50,6 +68,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             window=window,
             distkey=metadata.get("redshift_distkey"),
             sortkey=tuple(metadata.get("redshift_sortkey") or ()),
+            known_partitions=known_partitions(context) if window else 0,
+            rebuild=rebuild_requested(context),
         )
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:

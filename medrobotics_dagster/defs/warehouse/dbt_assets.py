@@ -109,11 +109,14 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     DDL (the columns module owns it), the dbt facts by a dbt run over an empty window. Rows are never touched."""
     from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, WAREHOUSE_SCHEMA
     from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
-    from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, ensure_table
+    from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, create_if_missing
 
-    ensure_table(
+    create_if_missing(  # never re-created empty when Dagster lists loaded days of it: that would hide its loss
         warehouse,
-        TableTarget(WAREHOUSE_SCHEMA, FACT_KEY.path[-1], FACT_COLUMNS, distkey="procedure_key", sortkey=("procedure_key", "sample_timestamp")),
+        TableTarget(
+            WAREHOUSE_SCHEMA, FACT_KEY.path[-1], FACT_COLUMNS, distkey="procedure_key", sortkey=("procedure_key", "sample_timestamp"),
+            known_partitions=len(context.instance.get_materialized_partitions(FACT_KEY)),
+        ),
     )
     missing = missing_tables(warehouse, "analytics", DBT_FACTS)
     if missing:
