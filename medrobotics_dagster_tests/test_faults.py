@@ -180,6 +180,7 @@ def materialize_extract(asset, source_url: str, warehouse_url: str, tmp_path) ->
         [asset],
         resources={
             "source_db": SourceDatabase(url=source_url),
+            "warehouse": warehouse,
             "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
             "pseudonymizer": Pseudonymizer(key="k" * 32),
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
@@ -217,21 +217,37 @@ def _staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> It
         yield table
 
 
-AUDIT_TARGET = TableTarget(audit_log.AUDIT_SCHEMA, audit_log.AUDIT_TABLE, audit_log.AUDIT_COLUMNS)
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did: rows inserted, and per UTC day of its window the rows deleted and inserted."""
+
+    rows: int
+    inserted_by_day: dict[str, int] = field(default_factory=dict)
+    deleted_by_day: dict[str, int] = field(default_factory=dict)
 
 
-def record_load(warehouse: Warehouse, record: audit_log.AuditRecord) -> None:
-    """Write an audit row in a transaction of its own (loads that are not warehouse tables: the lake's)."""
-    ensure_table(warehouse, AUDIT_TARGET)
-    with warehouse.connection() as conn, conn.cursor() as cur:
-        audit_log.write(cur, record)
+def _counts_by_day(cur, target: TableTarget) -> dict[str, int]:
+    cur.execute(sql.count_by_day_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
+    return {(day.isoformat() if day is not None else ""): int(n) for day, n in cur.fetchall()}
+
+
+def _stage_for_redshift(lake: Lake, target: TableTarget, staged: StagedParquet | None, table) -> str | None:
+    """Write what COPY reads before the transaction opens (no locks held during the upload); its key."""
+    key = f"{COPY_STAGING_PREFIX}/{target.schema}.{target.table}/{uuid.uuid4().hex}"
+    if staged:
+        lake.put(key + ".manifest", _manifest(lake, staged))
+        return key + ".manifest"
+    if len(table):
+        lake.put(key + ".parquet", to_parquet(table))
+        return key + ".parquet"
+    return None
 
 
 def replace_rows(
     warehouse: Warehouse, lake: Lake | None, target: TableTarget, value, audit: audit_log.AuditRecord | None = None
-) -> int:
+) -> LoadResult:
     """Delete the window's rows (all rows when unpartitioned) and load `value` (a DataFrame, an Arrow table or
-    `StagedParquet`), atomically, with its audit row when given one; returns rows loaded."""
+    `StagedParquet`), atomically, with its audit rows (one per UTC day) when given a record."""
     if (target.partition_expr is None) != (target.window is None):
         raise WarehouseLoadError(f"{target.name}: a partitioned load needs both partition_expr and a time window")
     staged = value if isinstance(value, StagedParquet) else None
@@ -244,24 +260,14 @@ def replace_rows(
     if target.window is not None:
         ensure_table(warehouse, target)
     if audit is not None:
-        ensure_table(warehouse, AUDIT_TARGET)
-        audit.rows_read = None if staged else len(table)
-    staged_key = None
-    if redshift:  # write what COPY reads before the transaction opens: no locks held during the upload
-        staged_key = f"{COPY_STAGING_PREFIX}/{target.schema}.{target.table}/{uuid.uuid4().hex}"
-        if staged:
-            staged_key += ".manifest"
-            lake.put(staged_key, _manifest(lake, staged))
-        elif len(table):
-            staged_key += ".parquet"
-            lake.put(staged_key, to_parquet(table))
-        else:
-            staged_key = None
+        audit_log.ensure_table(warehouse)
+    staged_key = _stage_for_redshift(lake, target, staged, table) if redshift else None
     try:
         with warehouse.connection() as conn, conn.cursor() as cur:
             if redshift and target.window is not None:
                 cur.execute(sql.redshift_lock_sql(target.schema, target.table))
             _prepare_table(cur, target, warehouse.dialect)
+            deleted = _counts_by_day(cur, target)
             cur.execute(sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
             if redshift:
                 loaded = 0
@@ -269,11 +275,12 @@ def replace_rows(
                     loaded = _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
             else:
                 loaded = _copy_postgres(cur, target, _staged_tables(lake, target, staged) if staged else [table])
+            result = LoadResult(loaded, _counts_by_day(cur, target) if target.window else {"": loaded}, deleted)
             if audit is not None:
-                audit.rows_loaded = loaded
-                audit.rows_read = loaded if audit.rows_read is None else audit.rows_read
-                audit_log.write(cur, audit)
-            return loaded
+                audit.rows_loaded = audit.rows_read = loaded
+                audit.rows_deleted = sum(deleted.values())
+                audit_log.write(cur, audit_log.for_load(audit, result.inserted_by_day, deleted))
+            return result
     finally:
         if staged_key is not None:
             lake.delete(staged_key)
