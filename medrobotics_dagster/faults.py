@@ -75,6 +75,10 @@ PERMANENT_CONNECT_MESSAGES = [
     (re.compile(r"permission denied for database"), "no CONNECT privilege"),
     (re.compile(r"invalid dsn|invalid connection option|invalid sslmode"), "malformed connection settings"),
     (re.compile(r"server does not support SSL"), "server refuses TLS"),
+    (
+        re.compile(r"could not translate host name .*(Name or service not known|nodename nor servname|No address associated)"),
+        "host name does not resolve",
+    ),
 ]
 TRANSIENT_CONNECT_MESSAGES = [
     re.compile(p)
@@ -91,7 +95,8 @@ TRANSIENT_CONNECT_MESSAGES = [
         r"could not receive data from server",
         r"could not send data to server",
         r"Connection reset by peer",
-        r"the database system is (starting up|shutting down|in recovery mode)",
+        r"the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)",
+        r"is not currently accepting connections",  # ALTER DATABASE … ALLOW_CONNECTIONS false, for maintenance
         r"too many (clients|connections)",
         r"could not translate host name",
         r"Temporary failure in name resolution",
@@ -241,7 +246,11 @@ def permanent_failure(action: str, exc: BaseException, fault: Fault) -> dg.Failu
             metadata={"fault": fault.reason, "error": _first_line(own), "classified_as": fault.kind},
             allow_retries=False,
         )
-    root = next((e for e in _chain(exc) if classify_database_error(e) or classify_aws_error(e)), exc)
+    from medrobotics_dagster.settings import ConfigError
+
+    # A setting's error names the setting and redacts its URL: the one line to show when there is one.
+    setting = next((e for e in _chain(exc) if isinstance(e, ConfigError)), None)
+    root = setting or next((e for e in _chain(exc) if classify_database_error(e) or classify_aws_error(e)), exc)
     return dg.Failure(
         description=f"{action} failed permanently ({fault.reason}): {_first_line(root)}. Not retried: fix the cause, then re-run.",
         metadata={"fault": fault.reason, "error": _first_line(root), "classified_as": fault.kind},
@@ -261,6 +270,8 @@ def fail_fast_on_permanent_faults(action: str) -> Iterator[None]:
         fault = classify(exc)
         if fault.permanent:
             raise permanent_failure(action, exc, fault) from exc
+        if fault.kind == "transient":
+            dg.get_dagster_logger().warning(f"{action}: transient fault ({fault.reason}): {_first_line(exc)}; left to the retry policy")
         raise
 
 

@@ -17,7 +17,7 @@ from psycopg2.extras import execute_values
 from medrobotics_dagster import column_types as t
 from medrobotics_dagster.column_types import Column
 from medrobotics_dagster.io_managers import warehouse_sql as sql
-from medrobotics_dagster.io_managers.step_facts import attempt_of, failure_status
+from medrobotics_dagster.io_managers.step_facts import attempt_of, failure_status, log_retry
 
 AUDIT_SCHEMA = "audit"
 AUDIT_TABLE = "etl_audit_log"
@@ -167,8 +167,9 @@ def record(warehouse, records: AuditRecord | Iterable[AuditRecord]) -> None:
 
 
 def audit_failure(context, warehouse, asset_key, window, exc: BaseException) -> None:
-    """A failed attempt's rows (one per UTC day of `window`, or one) in their own transaction; a warehouse that
-    is down cannot take them, and the load's own error is the one reported."""
+    """A failed attempt's rows (one per UTC day of `window`, or one) in their own transaction (a warehouse that
+    is down cannot take them; the load's own error is the one reported); one that will be retried is logged
+    at WARNING with its attempt number and cause."""
     base = AuditRecord(
         asset_key.to_user_string(),
         context.run_id,
@@ -176,8 +177,11 @@ def audit_failure(context, warehouse, asset_key, window, exc: BaseException) -> 
         window.end if window else None,
         attempt=attempt_of(context)[0],
     )
+    status = failure_status(context, exc)
+    if status == "retried":
+        log_retry(context, asset_key.to_user_string(), exc)
     try:
-        record(warehouse, base.failed(failure_status(context, exc), exc).by_day())
+        record(warehouse, base.failed(status, exc).by_day())
     except Exception as audit_exc:
         context.log.warning(f"could not write the audit row of a failed load of {asset_key.to_user_string()}: {audit_exc}")
 

@@ -46,6 +46,17 @@ def failure_status(context, exc: BaseException) -> str:
     return "retried" if attempt < allowed else "failed"
 
 
+def log_retry(context, what: str, exc: BaseException) -> None:
+    """A failed attempt the RetryPolicy will repeat, at WARNING (Dagster's own STEP_UP_FOR_RETRY is DEBUG)."""
+    attempt, allowed = attempt_of(context)
+    text = (exc.description if isinstance(exc, dg.Failure) else str(exc)).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    context.log.warning(
+        f"attempt {attempt} of {allowed} of {what} failed ({classify(exc).kind} fault: {type(exc).__name__}: {first}); "
+        "retrying"
+    )
+
+
 def utc_day(partitions_def, key: str) -> str | None:
     """The UTC day ('YYYY-MM-DD') a partition is, or None when its window is not exactly one UTC day."""
     if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
