@@ -207,7 +207,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
             "lines_quarantined": len(stream.quarantine_rows),
             "days_over_budget": dg.MetadataValue.json(stream.over_budget),
         },
-        description=None if not stream.over_budget else f"{len(stream.over_budget)} day(s) over the {config.error_budget:.1%} budget; the fact keeps its previous rows",
+        description=stream.over_budget_text() if stream.over_budget else None,
     )
     yield dg.AssetCheckResult(
         check_name=UNKNOWN_FIELDS_CHECK,

@@ -133,6 +133,17 @@ class DayStream:
             ))
         return records
 
+    def over_budget_text(self, limit: int = 5) -> str:
+        """The days over the error budget with their figures, in one line (the check's description)."""
+        days = sorted(self.over_budget)
+        shown = [
+            f"{day} {self.by_day[day]['rows_quarantined']} of {self.by_day[day]['lines_read']} lines rejected "
+            f"({self.over_budget[day]:.1%})"
+            for day in days[:limit]
+        ]
+        more = f" and {len(days) - limit} more day(s)" if len(days) > limit else ""
+        return f"over the {self.budget:.1%} error budget: {'; '.join(shown)}{more}; the fact keeps its previous rows"
+
     def blocked_records(self, asset_key: str, run_id: str, attempt: int, check_name: str) -> list[AuditRecord]:
         """One blocked record of the fact per day over the error budget: its load never ran."""
         records = []
