@@ -76,7 +76,8 @@ PERMANENT_CONNECT_MESSAGES = [
     (re.compile(r"invalid dsn|invalid connection option|invalid sslmode"), "malformed connection settings"),
     (re.compile(r"server does not support SSL"), "server refuses TLS"),
     (
-        re.compile(r"could not translate host name .*(Name or service not known|nodename nor servname|No address associated)"),
+        re.compile(r"could not translate host name .*"
+                   r"(Name or service not known|nodename nor servname|No address associated)"),
         "host name does not resolve",
     ),
 ]
@@ -271,7 +272,9 @@ def fail_fast_on_permanent_faults(action: str) -> Iterator[None]:
         if fault.permanent:
             raise permanent_failure(action, exc, fault) from exc
         if fault.kind == "transient":
-            dg.get_dagster_logger().warning(f"{action}: transient fault ({fault.reason}): {_first_line(exc)}; left to the retry policy")
+            dg.get_dagster_logger().warning(
+                f"{action}: transient fault ({fault.reason}): {_first_line(exc)}; left to the retry policy"
+            )
         raise
 
 

@@ -103,7 +103,9 @@ class AuditRecord:
         return records
 
 
-def for_load(audit: AuditRecord, inserted_by_day: Mapping[str, int], deleted_by_day: Mapping[str, int]) -> list[AuditRecord]:
+def for_load(
+    audit: AuditRecord, inserted_by_day: Mapping[str, int], deleted_by_day: Mapping[str, int]
+) -> list[AuditRecord]:
     """A load's records, one per UTC day of its window ('' keys an unpartitioned load's counts)."""
 
     def figures(day: str) -> dict[str, int]:
@@ -183,7 +185,8 @@ def audit_failure(context, warehouse, asset_key, window, exc: BaseException) -> 
     try:
         record(warehouse, base.failed(status, exc).by_day())
     except Exception as audit_exc:
-        context.log.warning(f"could not write the audit row of a failed load of {asset_key.to_user_string()}: {audit_exc}")
+        what = asset_key.to_user_string()
+        context.log.warning(f"could not write the audit row of a failed load of {what}: {audit_exc}")
 
 
 def insert_sql() -> str:
@@ -208,7 +211,8 @@ def write(cur, records: AuditRecord | Iterable[AuditRecord]) -> None:
     for record in records:
         record.finished_at = record.finished_at or utc_now()
         values = {c.name: getattr(record, c.name) for c in AUDIT_COLUMNS}
-        values["partition_start"], values["partition_end"] = _naive(record.partition_start), _naive(record.partition_end)
+        values["partition_start"] = _naive(record.partition_start)
+        values["partition_end"] = _naive(record.partition_end)
         rows.append(tuple(values[c.name] for c in AUDIT_COLUMNS))
     if rows:
         execute_values(cur, insert_sql(), rows, page_size=500)

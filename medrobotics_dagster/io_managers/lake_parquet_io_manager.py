@@ -84,7 +84,9 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             if len(counts) > 1:
                 metadata["rows_per_partition"] = dg.MetadataValue.json(counts)
             own = obj.partition_summary() if isinstance(obj, PartitionedTables) and obj.partition_summary else {}
-            add_partition_metadata(context, {key: {"dagster/row_count": n, **own.get(key, {})} for key, n in counts.items()})
+            add_partition_metadata(
+                context, {key: {"dagster/row_count": n, **own.get(key, {})} for key, n in counts.items()}
+            )
         context.add_output_metadata(metadata)
 
     def _ordered_keys(self, context) -> list[str]:

@@ -100,7 +100,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         except Exception as exc:
             audit_log.audit_failure(context, self.warehouse, context.asset_key, target.window, exc)
             raise
-        metadata = {"table": target.name, "dagster/row_count": result.rows, "dialect": self.warehouse.dialect, **audit.metadata()}
+        metadata = {
+            "table": target.name, "dagster/row_count": result.rows, "dialect": self.warehouse.dialect, **audit.metadata()
+        }
         metadata["rows_deleted"] = sum(result.deleted_by_day.values())
         if target.window:
             metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"

@@ -185,7 +185,10 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
     )
     yield dg.Output(
         PartitionedTables(
-            stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary, partition_summary=stream.partition_summary
+            stream.tables(files_by_day, procedures),
+            FACT_COLUMNS,
+            summary=stream.summary,
+            partition_summary=stream.partition_summary,
         ),
         output_name=SAMPLES_KEY.to_python_identifier(),
     )

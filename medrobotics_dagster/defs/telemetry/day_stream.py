@@ -27,7 +27,7 @@ def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) 
 
 
 def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
-    bodies = pool.map(lambda raw: lake.get(raw.location), files) if pool else map(lambda raw: lake.get(raw.location), files)
+    bodies = (pool.map if pool else map)(lambda raw: lake.get(raw.location), files)
     return list(zip(files, bodies))
 
 
@@ -38,7 +38,9 @@ def _midnight(day: date) -> datetime:
 class DayStream:
     """Parses the run's days one at a time and keeps the figures the checks, metadata and audit report."""
 
-    def __init__(self, lake: Lake, days: list[date], budget: float, archive: bool, log, quarantine_name: str, on_error=None):
+    def __init__(
+        self, lake: Lake, days: list[date], budget: float, archive: bool, log, quarantine_name: str, on_error=None
+    ):
         self.lake, self.days, self.log, self.on_error = lake, days, log, on_error
         self.budget, self.archive, self.quarantine_name = budget, archive, quarantine_name
         self.archived = 0
@@ -50,13 +52,16 @@ class DayStream:
         self.over_budget: dict[str, float] = {}
         self.by_day: dict[str, dict[str, int]] = {}  # 'YYYY-MM-DD' -> that day's own figures
 
-    def tables(self, files_by_day: dict[date, list[RawFile]], procedures: dict[date, dict[str, ProcedureInfo]]) -> Iterator[tuple[str, pa.Table]]:
+    def tables(
+        self, files_by_day: dict[date, list[RawFile]], procedures: dict[date, dict[str, ProcedureInfo]]
+    ) -> Iterator[tuple[str, pa.Table]]:
         workers = S3_FETCH_WORKERS if self.lake.resolved_url().startswith("s3://") else 4
         try:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for day in self.days:
                     files = files_by_day.get(day, [])
-                    result = parse_day(day, _fetch(self.lake, files, pool), procedures_for_day(procedures, day), self.loaded_at)
+                    fetched = _fetch(self.lake, files, pool)
+                    result = parse_day(day, fetched, procedures_for_day(procedures, day), self.loaded_at)
                     self._record(day, result)
                     yield day.isoformat(), result.samples  # resumed once the day's Parquet is written
                     if self.archive:
@@ -129,7 +134,8 @@ class DayStream:
             records.append(AuditRecord(
                 asset_key=asset_key, run_id=run_id, partition_start=start, partition_end=start + timedelta(days=1),
                 rows_read=figures["lines_read"], rows_loaded=figures["rows_loaded"], rows_deleted=0,
-                rows_quarantined=figures["rows_quarantined"], load_id=self.load_id, started_at=self.loaded_at, attempt=attempt,
+                rows_quarantined=figures["rows_quarantined"], load_id=self.load_id, started_at=self.loaded_at,
+                attempt=attempt,
             ))
         return records
 

@@ -76,7 +76,7 @@ def day_versions(files: Iterable[RawFile]) -> dict[str, str]:
     by_day: dict[str, set[str]] = {}
     for raw in files:
         by_day.setdefault(raw.day.isoformat(), set()).add(f"{raw.key}\t{raw.etag}")
-    return {day: hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:20] for day, entries in by_day.items()}
+    return {day: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:20] for day, lines in by_day.items()}
 
 
 def classify(objects: Iterable[LakeObject]) -> tuple[list[RawFile], list[str]]:

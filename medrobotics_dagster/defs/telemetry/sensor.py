@@ -160,7 +160,8 @@ def evaluate(
         log.warning(f"skipped {len(malformed)} key(s) that do not follow the contract, e.g. {malformed[0]!r}")
     if too_early:
         log.warning(f"skipped {len(too_early)} file(s) of days before the partitions start ({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}")
-    requests, days = _requests(objects, archived, to_load, cursor.days, waiting_days(objects, cursor), (first_day, last_day))
+    waiting = waiting_days(objects, cursor)
+    requests, days = _requests(objects, archived, to_load, cursor.days, waiting, (first_day, last_day))
     stamps = [obj.last_modified for obj in candidates if obj.key in handled] + ([cursor.watermark] if cursor.watermark else [])
     watermark = max(stamps) if stamps else None
     by_key = {obj.key: obj for obj in objects}
