@@ -95,3 +95,19 @@ def test_a_first_load_creates_the_table(world):
     world.put("PROC-C", DAY_TWO, lines("PROC-C", DAY_TWO, range(7)))
     assert run(world, dg.DagsterInstance.ephemeral(), DAY_TWO).success
     assert query(world.warehouse_url, f"SELECT count(*) FROM {FACT}") == [(7,)]
+
+
+def test_the_views_do_not_recreate_a_lost_fact_empty(warehouse_url):
+    """The views step creates a never-loaded fact empty, but not one Dagster lists loaded days of."""
+    from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
+    from medrobotics_dagster.io_managers.warehouse_table_writer import LostTable, TableTarget, create_if_missing
+    from medrobotics_dagster.resources.databases import Warehouse
+
+    warehouse = Warehouse(url=warehouse_url)
+    lost = TableTarget("analytics", "fact_procedure_telemetry", FACT_COLUMNS, known_partitions=3)
+    with pytest.raises(LostTable, match=f"{FACT} does not exist, but Dagster lists 3 materialized partition"):
+        create_if_missing(warehouse, lost)
+    assert "fact_procedure_telemetry" not in tables(warehouse_url)
+    create_if_missing(warehouse, TableTarget("analytics", "fact_procedure_telemetry", FACT_COLUMNS))  # never loaded
+    assert "fact_procedure_telemetry" in tables(warehouse_url)
+    create_if_missing(warehouse, lost)  # present: nothing to do
