@@ -36,6 +36,12 @@ class Fault:
         return self.kind == "permanent"
 
 
+class PermanentFault(Exception):
+    """An error this code raises knowing a retry cannot help (a lost table); its message is the one line shown."""
+
+    reason = "permanent fault"
+
+
 # --------------------------------------------------------------------------------------- PostgreSQL / Redshift
 
 # SQLSTATE classes (first two characters) and codes; see the PostgreSQL manual, appendix A.
@@ -69,6 +75,11 @@ PERMANENT_CONNECT_MESSAGES = [
     (re.compile(r"permission denied for database"), "no CONNECT privilege"),
     (re.compile(r"invalid dsn|invalid connection option|invalid sslmode"), "malformed connection settings"),
     (re.compile(r"server does not support SSL"), "server refuses TLS"),
+    (
+        re.compile(r"could not translate host name .*"
+                   r"(Name or service not known|nodename nor servname|No address associated)"),
+        "host name does not resolve",
+    ),
 ]
 TRANSIENT_CONNECT_MESSAGES = [
     re.compile(p)
@@ -85,7 +96,8 @@ TRANSIENT_CONNECT_MESSAGES = [
         r"could not receive data from server",
         r"could not send data to server",
         r"Connection reset by peer",
-        r"the database system is (starting up|shutting down|in recovery mode)",
+        r"the database system is (starting up|shutting down|in recovery mode|not yet accepting connections)",
+        r"is not currently accepting connections",  # ALTER DATABASE … ALLOW_CONNECTIONS false, for maintenance
         r"too many (clients|connections)",
         r"could not translate host name",
         r"Temporary failure in name resolution",
@@ -213,6 +225,8 @@ def classify(exc: BaseException) -> Fault:
             fault = rule(current)
             if fault is not None and fault.kind != "unknown":
                 return fault
+        if isinstance(current, PermanentFault):
+            return Fault("permanent", current.reason)
         if isinstance(current, LakeObjectNotFound):
             return Fault("permanent", "lake object does not exist")
         if isinstance(current, ConfigError) and config_error is None:
@@ -226,7 +240,18 @@ def classify(exc: BaseException) -> Fault:
 
 def permanent_failure(action: str, exc: BaseException, fault: Fault) -> dg.Failure:
     """The one clear message of a permanent fault; `allow_retries=False` skips the step's RetryPolicy."""
-    root = next((e for e in _chain(exc) if classify_database_error(e) or classify_aws_error(e)), exc)
+    own = next((e for e in _chain(exc) if isinstance(e, PermanentFault)), None)
+    if own is not None:  # its message already says what to do
+        return dg.Failure(
+            description=f"{action} failed permanently: {_first_line(own)}",
+            metadata={"fault": fault.reason, "error": _first_line(own), "classified_as": fault.kind},
+            allow_retries=False,
+        )
+    from medrobotics_dagster.settings import ConfigError
+
+    # A setting's error names the setting and redacts its URL: the one line to show when there is one.
+    setting = next((e for e in _chain(exc) if isinstance(e, ConfigError)), None)
+    root = setting or next((e for e in _chain(exc) if classify_database_error(e) or classify_aws_error(e)), exc)
     return dg.Failure(
         description=f"{action} failed permanently ({fault.reason}): {_first_line(root)}. Not retried: fix the cause, then re-run.",
         metadata={"fault": fault.reason, "error": _first_line(root), "classified_as": fault.kind},
@@ -246,6 +271,10 @@ def fail_fast_on_permanent_faults(action: str) -> Iterator[None]:
         fault = classify(exc)
         if fault.permanent:
             raise permanent_failure(action, exc, fault) from exc
+        if fault.kind == "transient":
+            dg.get_dagster_logger().warning(
+                f"{action}: transient fault ({fault.reason}): {_first_line(exc)}; left to the retry policy"
+            )
         raise
 
 

@@ -187,6 +187,17 @@ def test_unusable_home_names_the_setting(tmp_path):
     assert result.returncode == 2
 
 
+@pytest.mark.parametrize("problem", ["missing", "relative", "a-file"])
+def test_an_unusable_dagster_home_is_one_line_exit_2_before_anything_runs(problem, env, warehouse_url, tmp_path):
+    target = {"missing": str(tmp_path / "not-yet" / "dagster"), "relative": "dagster_home", "a-file": str(tmp_path / "x")}[problem]
+    (tmp_path / "x").write_text("x")
+    settings = {"MEDROBOTICS_WAREHOUSE_URL": warehouse_url, "MEDROBOTICS_HOME": str(tmp_path / "home"), "DAGSTER_HOME": target}
+    result = run_cli("demo", env={**env, **settings})
+    assert_one_line_error(result, "DAGSTER_HOME")
+    assert result.returncode == 2
+    assert not (tmp_path / "lake").exists()  # checked before the lake is written
+
+
 def test_prod_demo_without_an_iam_role_names_the_setting(env, warehouse_url, s3_bucket):
     plain = "?sslmode=disable"  # production asks for TLS by default; the local test server has none
     prod = {**aws_env(), "MEDROBOTICS_ENV": "prod", "MEDROBOTICS_SOURCE_DB_URL": env["MEDROBOTICS_SOURCE_DB_URL"] + plain,

@@ -7,11 +7,13 @@ that does not exist, a missing table) and moto's S3 over HTTP behind a proxy tha
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 
 import dagster as dg
+import pandas as pd
 import psycopg2
 import pytest
 
@@ -71,6 +73,45 @@ def test_a_refused_connection_is_transient():
         port = s.getsockname()[1]
     fault = classify(error_of(lambda: connect(f"postgresql://postgres@127.0.0.1:{port}/postgres").__enter__()))
     assert fault.kind == "transient"
+
+
+def allow_connections(url: str, allowed: bool) -> None:
+    """ALTER DATABASE … ALLOW_CONNECTIONS, as an operator closes a database for maintenance."""
+    conn = psycopg2.connect(SERVER_URL)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+    finally:
+        conn.close()
+
+
+def test_a_database_refusing_connections_for_maintenance_is_transient(make_database):
+    url = make_database("closed")
+    allow_connections(url, False)
+    try:
+        error = error_of(lambda: connect(url).__enter__())
+    finally:
+        allow_connections(url, True)
+    assert "not currently accepting connections" in str(error)
+    assert classify(error) == Fault("transient", "connection lost or refused")
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        (SERVER_URL.rsplit("/", 1)[0] + "/mr_no_such_database", "database does not exist"),
+        (SERVER_URL.replace("postgres@", "mr_nobody@", 1), "role does not exist"),
+        ("postgresql://postgres@no-such-host.invalid:5432/postgres", "host name does not resolve"),
+    ],
+)
+def test_a_wrong_database_user_or_host_is_one_permanent_line_naming_the_setting(url, reason):
+    error = error_of(lambda: connect(url).__enter__())
+    fault = classify(error)
+    assert fault == Fault("permanent", reason)
+    message = faults.permanent_failure("load of staging.readings", error, fault).description
+    assert message.startswith(f"load of staging.readings failed permanently ({reason}): MEDROBOTICS_WAREHOUSE_URL: cannot connect")
+    assert "\n" not in message
 
 
 def terminate_when_waiting(database: str, found: list, timeout: float = 20.0) -> threading.Thread:
@@ -180,6 +221,7 @@ def materialize_extract(asset, source_url: str, warehouse_url: str, tmp_path) ->
         [asset],
         resources={
             "source_db": SourceDatabase(url=source_url),
+            "warehouse": warehouse,
             "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
             "pseudonymizer": Pseudonymizer(key="k" * 32),
         },
@@ -300,3 +342,28 @@ def test_s3_access_denied_fails_at_once_with_one_message(s3_endpoint, s3_lake, m
     assert not result.success and attempts(result) == 1
     message = step_failure_message(result)
     assert "listing raw/ failed permanently (S3 AccessDenied (HTTP 403): access denied)" in message
+
+
+def test_a_warehouse_closed_for_maintenance_is_retried_with_a_warning_and_the_load_completes(make_database, tmp_path):
+    url = make_database("maintenance")
+    manager = WarehouseIOManager(warehouse=Warehouse(url=url), lake=Lake(url=str(tmp_path / "lake")))
+
+    @dg.asset(key=["staging", "readings"], io_manager_key="warehouse_io_manager", retry_policy=dg.RetryPolicy(max_retries=2, delay=0))
+    def readings(context) -> pd.DataFrame:
+        allow_connections(url, context.retry_number > 0)  # closed during the first attempt's load, open again after
+        return pd.DataFrame({"reading_id": ["r1", "r2"], "value": [1.0, 2.0]})
+
+    instance = dg.DagsterInstance.ephemeral()
+    try:
+        result = dg.materialize([readings], resources={"warehouse_io_manager": manager}, instance=instance, raise_on_error=False)
+    finally:
+        allow_connections(url, True)
+    assert result.success
+    assert [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
+    assert any(
+        m.startswith("attempt 1 of 3 of staging/readings failed (transient fault: ConfigError: MEDROBOTICS_WAREHOUSE_URL")
+        and "not currently accepting connections" in m
+        for m in warnings
+    ), warnings
+    assert query(url, "SELECT count(*) FROM staging.readings") == [(2,)]

@@ -32,6 +32,8 @@ class PartitionedTables:
     columns: Sequence[Column]
     # Called once the stream is consumed: metadata only known then (counts of rejected lines, files read, ...).
     summary: Callable[[], Mapping[str, object]] | None = None
+    # The same, per partition key: each partition's own figures for its own materialization.
+    partition_summary: Callable[[], Mapping[str, Mapping[str, object]]] | None = None
 
 
 @dataclass(frozen=True)

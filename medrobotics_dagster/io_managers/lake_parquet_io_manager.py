@@ -21,6 +21,7 @@ from medrobotics_dagster.io_managers.frames import (
     to_pandas,
     to_parquet,
 )
+from medrobotics_dagster.io_managers.step_facts import add_partition_metadata
 from medrobotics_dagster.resources.lake import Lake, LakeObjectNotFound
 
 PART_NAME = "part-0.parquet"
@@ -82,6 +83,10 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             metadata["partition_count"] = len(counts)
             if len(counts) > 1:
                 metadata["rows_per_partition"] = dg.MetadataValue.json(counts)
+            own = obj.partition_summary() if isinstance(obj, PartitionedTables) and obj.partition_summary else {}
+            add_partition_metadata(
+                context, {key: {"dagster/row_count": n, **own.get(key, {})} for key, n in counts.items()}
+            )
         context.add_output_metadata(metadata)
 
     def _ordered_keys(self, context) -> list[str]:

@@ -6,11 +6,39 @@ import dagster as dg
 import pandas as pd
 
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
+from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
-from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, read_rows, replace_rows
+from medrobotics_dagster.io_managers.warehouse_table_writer import (
+    REBUILD_TAG,
+    TableTarget,
+    TimeWindow,
+    read_rows,
+    replace_rows,
+)
+from medrobotics_dagster.io_managers.step_facts import (
+    add_partition_metadata,
+    attempt_of,
+    partition_days,
+    step_of,
+)
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
+
+
+QUARANTINE_METADATA = "holds_quarantined_rows"  # definition metadata: the audit counts its rows as quarantined
+
+
+def rebuild_requested(context) -> bool:
+    """The run is an explicit rebuild (tag `medrobotics/rebuild=true`): it may create or re-shape its tables."""
+    step = step_of(context)
+    return step is not None and step.run_tags.get(REBUILD_TAG, "").strip().lower() == "true"
+
+
+def known_partitions(context: dg.OutputContext) -> int:
+    """How many partitions of the asset Dagster lists as materialized (0: the table's first load)."""
+    step = step_of(context)
+    return len(step.instance.get_materialized_partitions(context.asset_key)) if step is not None else 0
 
 
 def _window(context) -> TimeWindow | None:
@@ -26,6 +54,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     Partitioned assets name their UTC time column in definition metadata `partition_expr`, and only that
     window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema. Column types come from `column_types` metadata,
     else from the source's own types, else from the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`.
+    A partitioned table is created only by its first load (Dagster lists no partition of it) or a run tagged
+    `medrobotics/rebuild=true`; otherwise a missing or re-shaped table fails the load at once (`LostTable`).
     """
 
     warehouse: Warehouse
@@ -50,6 +80,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             window=window,
             distkey=metadata.get("redshift_distkey"),
             sortkey=tuple(metadata.get("redshift_sortkey") or ()),
+            known_partitions=known_partitions(context) if window else 0,
+            rebuild=rebuild_requested(context),
         )
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
@@ -59,13 +91,30 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             run_id=context.run_id,
             partition_start=target.window.start if target.window else None,
             partition_end=target.window.end if target.window else None,
+            attempt=attempt_of(context)[0],
+            quarantine_table=bool((context.definition_metadata or {}).get(QUARANTINE_METADATA)),
         )
-        with fail_fast_on_permanent_faults(f"load of {target.name}"):  # a missing table or role is not retried
-            rows = replace_rows(self.warehouse, self.lake, target, obj, audit)
-        metadata = {"table": target.name, "dagster/row_count": rows, "dialect": self.warehouse.dialect, **audit.metadata()}
+        try:
+            with fail_fast_on_permanent_faults(f"load of {target.name}"):  # a missing table or role is not retried
+                result = replace_rows(self.warehouse, self.lake, target, obj, audit)
+        except Exception as exc:
+            audit_log.audit_failure(context, self.warehouse, context.asset_key, target.window, exc)
+            raise
+        metadata = {
+            "table": target.name, "dagster/row_count": result.rows, "dialect": self.warehouse.dialect, **audit.metadata()
+        }
+        metadata["rows_deleted"] = sum(result.deleted_by_day.values())
         if target.window:
             metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"
         context.add_output_metadata(metadata)
+        add_partition_metadata(context, {
+            key: {
+                "dagster/row_count": result.inserted_by_day.get(day, 0),
+                "rows_loaded": result.inserted_by_day.get(day, 0),
+                "rows_deleted": result.deleted_by_day.get(day, 0),
+            }
+            for key, day in partition_days(context).items()
+        })
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         table = context.asset_key.path[-1]

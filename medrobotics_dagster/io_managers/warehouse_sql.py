@@ -70,6 +70,17 @@ def select_window_sql(schema: str, table: str, partition_expr: str | None) -> st
     return f"SELECT * FROM {qualified(schema, table)} WHERE {column} >= %(start)s AND {column} < %(end)s"
 
 
+def count_by_day_sql(schema: str, table: str, partition_expr: str | None) -> str:
+    """Rows per UTC day of one time window (bind %(start)s, %(end)s); unpartitioned: one count, day NULL."""
+    if partition_expr is None:
+        return f"SELECT NULL, COUNT(*) FROM {qualified(schema, table)}"
+    column = quote_ident(partition_expr)
+    return (
+        f"SELECT CAST({column} AS DATE), COUNT(*) FROM {qualified(schema, table)} "
+        f"WHERE {column} >= %(start)s AND {column} < %(end)s GROUP BY 1"
+    )
+
+
 def postgres_copy_sql(schema: str, table: str, columns: Sequence[str]) -> str:
     """COPY of CSV as Arrow writes it: strings quoted, NULL an unquoted empty field."""
     names = ", ".join(quote_ident(c) for c in columns)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 
@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from medrobotics_dagster.column_types import Column
+from medrobotics_dagster.faults import PermanentFault
 from medrobotics_dagster.io_managers import audit_log, warehouse_sql as sql
 from medrobotics_dagster.io_managers.redshift_load_errors import copy_failure_message, copy_session, describe_copy_failure
 from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, from_parquet, to_arrow, to_parquet
@@ -27,11 +28,22 @@ from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 
 COPY_STAGING_PREFIX = "staging/_warehouse_copy"
+# A run tagged `medrobotics/rebuild=true` may create a partitioned table Dagster already lists partitions of, or
+# replace one of another shape: the way back after a table was lost (a full backfill with this tag).
+REBUILD_TAG = "medrobotics/rebuild"
+REBUILD_HINT = f"rebuild it with a full backfill of its asset tagged {REBUILD_TAG}=true"
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
 
 
 class WarehouseLoadError(Exception):
     """A load was refused or failed; the table keeps its previous rows."""
+
+
+class LostTable(WarehouseLoadError, PermanentFault):
+    """A partitioned table that Dagster lists partitions of is missing or of another shape: loading one window
+    into a new table would hide the loss behind a green run."""
+
+    reason = "lost table"
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class TableTarget:
     window: TimeWindow | None = None
     distkey: str | None = None
     sortkey: Sequence[str] = field(default_factory=tuple)
+    known_partitions: int = 0  # partitions Dagster lists as materialized: the table must exist with this shape
+    rebuild: bool = False  # an explicit rebuild: create the table, or replace one of another shape
 
     @property
     def name(self) -> str:
@@ -76,21 +90,49 @@ def existing_columns(cur, schema: str, table: str) -> list[str]:
     return [row[0] for row in cur.fetchall()]
 
 
+def _shape_change(current: list[str], wanted: list[str]) -> str:
+    missing = [c for c in wanted if c not in current]
+    extra = [c for c in current if c not in wanted]
+    parts = [f"lacks {', '.join(missing)}"] if missing else []
+    parts += [f"has unexpected {', '.join(extra)}"] if extra else []
+    return "; ".join(parts) or "columns in another order"
+
+
+def _missing_table_error(target: TableTarget) -> LostTable:
+    return LostTable(
+        f"{target.name} does not exist, but Dagster lists {target.known_partitions} materialized partition(s) "
+        f"of it (dropped or renamed?); {REBUILD_HINT}"
+    )
+
+
 def _prepare_table(cur, target: TableTarget, dialect: str) -> None:
-    """Create the schema and table if missing; an unpartitioned table of another shape is replaced."""
+    """Create the schema and table for a first load or a rebuild; an unpartitioned table of another shape is
+    replaced; a partitioned one missing or of another shape is a LostTable."""
     cur.execute(sql.create_schema_sql(target.schema))
     current = existing_columns(cur, target.schema, target.table)
     wanted = [c.name for c in target.columns]
-    if current and current != wanted:
-        if target.window is not None:
-            raise WarehouseLoadError(
-                f"{target.name} has columns {current} but the load has {wanted}; "
-                "a partitioned table cannot change shape one partition at a time"
-            )
-        cur.execute(sql.drop_table_sql(target.schema, target.table))  # unpartitioned: the new shape replaces the old
-        current = []
-    if not current:
-        cur.execute(sql.create_table_sql(target.schema, target.table, target.columns, dialect, target.distkey, target.sortkey))
+    if current == wanted:
+        return
+    if current and target.window is not None and not target.rebuild:
+        raise LostTable(f"{target.name} has changed shape ({_shape_change(current, wanted)}): a partitioned table "
+                        f"cannot change shape one partition at a time; {REBUILD_HINT}")
+    if not current and target.known_partitions and not target.rebuild:
+        raise _missing_table_error(target)
+    if current:
+        cur.execute(sql.drop_table_sql(target.schema, target.table))  # the new shape replaces the old
+    cur.execute(sql.create_table_sql(target.schema, target.table, target.columns, dialect, target.distkey, target.sortkey))
+
+
+def create_if_missing(warehouse: Warehouse, target: TableTarget) -> None:
+    """Create an empty table for readers that need it, never replacing one; a table Dagster lists
+    partitions of is not re-created empty (that would hide its loss)."""
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        if existing_columns(cur, target.schema, target.table):
+            return
+        if target.known_partitions and not target.rebuild:
+            raise _missing_table_error(target)
+        cur.execute(sql.create_schema_sql(target.schema))
+        cur.execute(sql.create_table_sql(target.schema, target.table, target.columns, warehouse.dialect, target.distkey, target.sortkey))
 
 
 def ensure_table(warehouse: Warehouse, target: TableTarget) -> None:
@@ -181,21 +223,37 @@ def _staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> It
         yield table
 
 
-AUDIT_TARGET = TableTarget(audit_log.AUDIT_SCHEMA, audit_log.AUDIT_TABLE, audit_log.AUDIT_COLUMNS)
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did: rows inserted, and per UTC day of its window the rows deleted and inserted."""
+
+    rows: int
+    inserted_by_day: dict[str, int] = field(default_factory=dict)
+    deleted_by_day: dict[str, int] = field(default_factory=dict)
 
 
-def record_load(warehouse: Warehouse, record: audit_log.AuditRecord) -> None:
-    """Write an audit row in a transaction of its own (loads that are not warehouse tables: the lake's)."""
-    ensure_table(warehouse, AUDIT_TARGET)
-    with warehouse.connection() as conn, conn.cursor() as cur:
-        audit_log.write(cur, record)
+def _counts_by_day(cur, target: TableTarget) -> dict[str, int]:
+    cur.execute(sql.count_by_day_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
+    return {(day.isoformat() if day is not None else ""): int(n) for day, n in cur.fetchall()}
+
+
+def _stage_for_redshift(lake: Lake, target: TableTarget, staged: StagedParquet | None, table) -> str | None:
+    """Write what COPY reads before the transaction opens (no locks held during the upload); its key."""
+    key = f"{COPY_STAGING_PREFIX}/{target.schema}.{target.table}/{uuid.uuid4().hex}"
+    if staged:
+        lake.put(key + ".manifest", _manifest(lake, staged))
+        return key + ".manifest"
+    if len(table):
+        lake.put(key + ".parquet", to_parquet(table))
+        return key + ".parquet"
+    return None
 
 
 def replace_rows(
     warehouse: Warehouse, lake: Lake | None, target: TableTarget, value, audit: audit_log.AuditRecord | None = None
-) -> int:
+) -> LoadResult:
     """Delete the window's rows (all rows when unpartitioned) and load `value` (a DataFrame, an Arrow table or
-    `StagedParquet`), atomically, with its audit row when given one; returns rows loaded."""
+    `StagedParquet`), atomically, with its audit rows (one per UTC day) when given a record."""
     if (target.partition_expr is None) != (target.window is None):
         raise WarehouseLoadError(f"{target.name}: a partitioned load needs both partition_expr and a time window")
     staged = value if isinstance(value, StagedParquet) else None
@@ -208,24 +266,14 @@ def replace_rows(
     if target.window is not None:
         ensure_table(warehouse, target)
     if audit is not None:
-        ensure_table(warehouse, AUDIT_TARGET)
-        audit.rows_read = None if staged else len(table)
-    staged_key = None
-    if redshift:  # write what COPY reads before the transaction opens: no locks held during the upload
-        staged_key = f"{COPY_STAGING_PREFIX}/{target.schema}.{target.table}/{uuid.uuid4().hex}"
-        if staged:
-            staged_key += ".manifest"
-            lake.put(staged_key, _manifest(lake, staged))
-        elif len(table):
-            staged_key += ".parquet"
-            lake.put(staged_key, to_parquet(table))
-        else:
-            staged_key = None
+        audit_log.ensure_table(warehouse)
+    staged_key = _stage_for_redshift(lake, target, staged, table) if redshift else None
     try:
         with warehouse.connection() as conn, conn.cursor() as cur:
             if redshift and target.window is not None:
                 cur.execute(sql.redshift_lock_sql(target.schema, target.table))
             _prepare_table(cur, target, warehouse.dialect)
+            deleted = _counts_by_day(cur, target)
             cur.execute(sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
             if redshift:
                 loaded = 0
@@ -233,11 +281,12 @@ def replace_rows(
                     loaded = _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
             else:
                 loaded = _copy_postgres(cur, target, _staged_tables(lake, target, staged) if staged else [table])
+            result = LoadResult(loaded, _counts_by_day(cur, target) if target.window else {"": loaded}, deleted)
             if audit is not None:
-                audit.rows_loaded = loaded
-                audit.rows_read = loaded if audit.rows_read is None else audit.rows_read
-                audit_log.write(cur, audit)
-            return loaded
+                audit.rows_loaded = audit.rows_read = loaded
+                audit.rows_deleted = sum(deleted.values())
+                audit_log.write(cur, audit_log.for_load(audit, result.inserted_by_day, deleted))
+            return result
     finally:
         if staged_key is not None:
             lake.delete(staged_key)

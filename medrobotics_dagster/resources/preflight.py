@@ -1,7 +1,8 @@
 """Checks a command runs before it writes anything: every setting it will use, each failure one ConfigError.
 
-Order: the environment, the local state directory, the lake, the source database, the warehouse; the first
-failure is reported (naming its setting) and nothing has been written by then.
+Order: the environment, the local state directory, the Dagster instance directory (commands that load the
+warehouse run Dagster), the lake, the source database, the warehouse; the first failure is reported (naming
+its setting) and nothing has been written by then.
 """
 
 from __future__ import annotations
@@ -27,6 +28,29 @@ def check_home() -> Path:
     return home
 
 
+DAGSTER_HOME = "DAGSTER_HOME"
+
+
+def check_dagster_home() -> Path | None:
+    """DAGSTER_HOME, when set, is what Dagster requires: an absolute path to an existing, writable directory
+    (unset: the commands use the local state directory's `dagster/`)."""
+    value = os.environ.get(DAGSTER_HOME, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise settings.ConfigError(DAGSTER_HOME, f"must be an absolute path, got {value!r}")
+    if not path.exists():
+        raise settings.ConfigError(
+            DAGSTER_HOME, f"the directory {path} does not exist: create it (mkdir -p {path}) or unset {DAGSTER_HOME}"
+        )
+    if not path.is_dir():
+        raise settings.ConfigError(DAGSTER_HOME, f"{path} is not a directory")
+    if not os.access(path, os.W_OK):
+        raise settings.ConfigError(DAGSTER_HOME, f"the directory {path} is not writable")
+    return path
+
+
 def check_lake(lake: Lake) -> None:
     """The lake opens and answers (S3: bucket exists, endpoint reachable, credentials accepted)."""
     lake.check()
@@ -47,6 +71,8 @@ def preflight(*, lake: Lake | None = None, source: SourceDatabase | None = None,
         lake is not None and not lake.url and not os.environ.get(settings.LAKE_URL, "").strip()
     ):
         check_home()
+    if warehouse is not None:
+        check_dagster_home()
     if lake is not None:
         check_lake(lake)
     resolved = {}

@@ -27,7 +27,7 @@ def readings(day: str, count: int, value: float = 1.0) -> pd.DataFrame:
 
 def load(warehouse, lake, table, frame, partition_expr=None, window=None) -> int:
     """replace_rows into staging.<table> with the frame's own column types."""
-    return replace_rows(warehouse, lake, TableTarget("staging", table, columns_of(frame), partition_expr, window), frame)
+    return replace_rows(warehouse, lake, TableTarget("staging", table, columns_of(frame), partition_expr, window), frame).rows
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from medrobotics_dagster import settings
 SNS_TOPIC_SETTING = "MEDROBOTICS_ALERT_SNS_TOPIC_ARN"
 WEBHOOK_SETTING = "MEDROBOTICS_ALERT_WEBHOOK_URL"
 UI_URL_SETTING = "MEDROBOTICS_DAGSTER_UI_URL"
+LOCAL_UI_URL = "http://127.0.0.1:3000"
 WILL_RETRY_TAG = "dagster/will_retry"
 SNS_SUBJECT_LIMIT = 100  # SNS: ASCII, no newlines, at most 100 characters
 
@@ -87,26 +88,68 @@ def partition_of(run: dg.DagsterRun) -> str | None:
     return f"{start}...{end}" if start and end else None
 
 
-def failure_report(context: dg.RunFailureSensorContext) -> tuple[str, str, dict]:
-    """(subject, message, details) of a failed run: job, partition, each failed step with its error."""
-    run = context.dagster_run
-    partition = partition_of(run)
-    subject = f"[medrobotics] {run.job_name} failed" + (f" ({partition})" if partition else "")
-    lines = [f"Run {run.run_id} of {run.job_name} failed."]
-    if partition:
-        lines.append(f"Partition: {partition}")
-    lines.append(f"Reason: {context.failure_event.message}")
+def ui_url() -> str:
+    """The Dagster UI's address for links in alerts (the local `dagster dev` one unless configured)."""
+    return (os.environ.get(UI_URL_SETTING, "").strip() or LOCAL_UI_URL).rstrip("/")
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def step_causes(context: dg.RunFailureSensorContext) -> list[dict]:
+    """Each failed step with the first line of its cause: a `dg.Failure`'s own description (already the one
+    line an operator needs), else the innermost error's message."""
     steps = []
     for event in context.get_step_failure_events():
-        error = event.step_failure_data.error if event.step_failure_data else None
+        data = event.step_failure_data
+        described = data.user_failure_data.description if data and data.user_failure_data else None
+        error = data.error if data else None
         cause = error.cause if error is not None and error.cause is not None else error
-        text = (cause.message if cause is not None else event.message or "").strip().splitlines()
-        steps.append({"step": event.step_key, "error": text[0] if text else ""})
-        lines.append(f"Step {event.step_key}: {text[0] if text else event.message}")
-    base = os.environ.get(UI_URL_SETTING, "").strip().rstrip("/")
-    if base:
-        lines.append(f"{base}/runs/{run.run_id}")
-    details = {"job_name": run.job_name, "run_id": run.run_id, "partition": partition, "failed_steps": steps}
+        text = described or (cause.message if cause is not None else event.message)
+        steps.append({"step": event.step_key, "error": _first_line(text)})
+    return steps
+
+
+def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
+    """The run's failed asset checks: asset, check, its description (the days and figures) and metadata."""
+    out = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        metadata = {key: value.value for key, value in evaluation.metadata.items()}
+        out.append({
+            "asset": evaluation.asset_key.to_user_string(),
+            "check": evaluation.check_name,
+            "severity": evaluation.severity.value,
+            "description": _first_line(evaluation.description),
+            "metadata": json.loads(json.dumps(metadata, default=str)),
+        })
+    return out
+
+
+def failure_report(context: dg.RunFailureSensorContext) -> tuple[str, str, dict]:
+    """(subject, message, details) of a failed run, enough to act on without opening the UI: run, job,
+    partition range, each failed step with the first line of its cause, each failed check with its days and
+    figures, and the run's UI link."""
+    run = context.dagster_run
+    partition = partition_of(run)
+    steps, checks = step_causes(context), failed_checks(context.instance, run.run_id)
+    what = f"check {checks[0]['check']}" if checks else (f"step {steps[0]['step']}" if steps else "run")
+    subject = f"[medrobotics] {run.job_name} failed" + (f" ({partition})" if partition else "") + f": {what}"
+    link = f"{ui_url()}/runs/{run.run_id}"
+    lines = [f"Run {run.run_id} of {run.job_name} failed.", f"Partition: {partition or 'none (unpartitioned)'}"]
+    lines += [f"Check {c['asset']} {c['check']} failed: {c['description'] or c['metadata']}" for c in checks]
+    lines += [f"Step {s['step']}: {s['error']}" for s in steps]
+    if not steps:
+        lines.append(f"Reason: {_first_line(context.failure_event.message)}")
+    lines.append(f"UI: {link}")
+    details = {
+        "job_name": run.job_name, "run_id": run.run_id, "partition": partition,
+        "failed_steps": steps, "failed_checks": checks, "ui_url": link,
+    }
     return subject, "\n".join(lines), details
 
 

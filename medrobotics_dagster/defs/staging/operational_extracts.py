@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
+from medrobotics_dagster.io_managers.audit_log import audit_failure
 from medrobotics_dagster.defs.sources.operational_tables import OPERATIONAL_TABLES, source_table_key
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.io_managers.warehouse_sql import qualified, quote_ident
@@ -75,14 +76,20 @@ def build_extract_asset(extract: Extract) -> dg.AssetsDefinition:
         metadata={"partition_expr": extract.partition_expr} if partitioned else None,
         retry_policy=EXTRACT_RETRY_POLICY,
     )
-    def _extract(context: dg.AssetExecutionContext, source_db: SourceDatabase, pseudonymizer: Pseudonymizer) -> pd.DataFrame:
+    def _extract(
+        context: dg.AssetExecutionContext, source_db: SourceDatabase, pseudonymizer: Pseudonymizer, warehouse: Warehouse
+    ) -> pd.DataFrame:
         params = None
-        if partitioned:
-            window = context.partition_time_window
+        window = context.partition_time_window if partitioned else None
+        if window is not None:
             params = {"start": window.start, "end": window.end}
         # Permanent faults (bad credentials, missing table) fail at once; transient ones go to the RetryPolicy.
-        with fail_fast_on_permanent_faults(f"extract of source table {extract.table}"):
-            frame = source_db.read_frame(extract.query, params)
+        try:
+            with fail_fast_on_permanent_faults(f"extract of source table {extract.table}"):
+                frame = source_db.read_frame(extract.query, params)
+        except Exception as exc:
+            audit_failure(context, warehouse, staging_key(extract.table), window, exc)
+            raise
         for column in extract.pseudonymized:
             frame[column] = pd.array(pseudonymizer.pseudonyms(frame[column]), dtype=object)
         context.log.info(f"extracted {len(frame)} row(s) from {extract.table}")

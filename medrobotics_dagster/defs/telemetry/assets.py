@@ -6,12 +6,8 @@ over the error budget, so the fact keeps its previous rows.
 """
 
 import hashlib
-import uuid
 import warnings
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 import pyarrow as pa
@@ -20,20 +16,21 @@ from pydantic import Field
 from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import STAGING_SCHEMA, staging_key
-from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, ProcedureInfo, parse_day
+from medrobotics_dagster.defs.telemetry.day_stream import DayStream
+from medrobotics_dagster.defs.telemetry.parse_samples import ProcedureInfo
 from medrobotics_dagster.defs.telemetry.raw_files import (
     ARCHIVE_PREFIX,
     RAW_TELEMETRY_PREFIX,
     RawFile,
-    archive_key,
     classify,
     from_archive,
 )
 from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
-from medrobotics_dagster.io_managers.audit_log import AuditRecord
+from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
-from medrobotics_dagster.io_managers.warehouse_table_writer import record_load
+from medrobotics_dagster.io_managers.step_facts import attempt_of
+from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA
 from medrobotics_dagster.io_managers.warehouse_sql import qualified
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
@@ -48,7 +45,6 @@ BUDGET_CHECK = "rejected_lines_within_budget"
 UNKNOWN_FIELDS_CHECK = "no_unknown_fields"
 
 TELEMETRY_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-S3_FETCH_WORKERS = 16
 
 
 class TelemetryLoadConfig(dg.Config):
@@ -100,91 +96,25 @@ def procedures_by_day(warehouse: Warehouse, start: datetime, end: datetime) -> d
     return by_day
 
 
-def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) -> dict[str, ProcedureInfo]:
-    """The procedures a day's samples may belong to: those that started that day or the day before, whatever
-    range the day is loaded in (a partition's rows must not depend on its neighbours in the run)."""
-    return {**by_day.get(day - timedelta(days=1), {}), **by_day.get(day, {})}
-
-
-def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
-    bodies = pool.map(lambda raw: lake.get(raw.location), files) if pool else map(lambda raw: lake.get(raw.location), files)
-    return list(zip(files, bodies))
-
-
 def archived_files(lake: Lake) -> list[RawFile]:
     """Raw files already moved under archive/ (one listing), by their contract keys."""
     return [raw for raw in map(from_archive, lake.list(ARCHIVE_PREFIX)) if raw is not None]
 
 
-class DayStream:
-    """Parses the run's days one at a time and keeps the totals the checks and metadata report."""
-
-    def __init__(self, lake: Lake, warehouse: Warehouse, days: list[date], config: TelemetryLoadConfig, log):
-        self.lake, self.warehouse, self.days, self.log = lake, warehouse, days, log
-        self.budget, self.archive = config.error_budget, config.archive_processed_files
-        self.archived = 0
-        self.load_id = uuid.uuid4().hex
-        self.loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-        self.quarantine_rows: list[dict] = []
-        self.lines = self.rows = self.files = 0
-        self.unknown_fields: Counter = Counter()
-        self.over_budget: dict[str, float] = {}
-
-    def tables(self, files_by_day: dict[date, list[RawFile]], procedures: dict[date, dict[str, ProcedureInfo]]) -> Iterator[tuple[str, pa.Table]]:
-        workers = S3_FETCH_WORKERS if self.lake.resolved_url().startswith("s3://") else 4
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for day in self.days:
-                files = files_by_day.get(day, [])
-                result = parse_day(day, _fetch(self.lake, files, pool), procedures_for_day(procedures, day), self.loaded_at)
-                self._record(day, result)
-                yield day.isoformat(), result.samples  # resumed once the day's Parquet is written
-                if self.archive:
-                    self._archive([raw for raw in files if raw.location == raw.key])
-
-    def _archive(self, files: list[RawFile]) -> None:
-        """Copy the day's raw files under archive/, then remove them from raw/ (the sensor lists raw/ only)."""
-        for raw in files:
-            self.lake.copy(raw.key, archive_key(raw))
-            self.lake.delete(raw.key)
-        self.archived += len(files)
-
-    def _record(self, day: date, result: DayResult) -> None:
-        self.lines += result.lines_read
-        self.rows += result.samples.num_rows
-        self.files += result.files_read
-        self.unknown_fields.update(result.unknown_fields)
-        start = datetime(day.year, day.month, day.day)
-        for rejected in result.rejected:
-            self.quarantine_rows.append(
-                {
-                    "partition_start": start,
-                    "load_id": self.load_id,
-                    "source_key": rejected.source_key[:1024],
-                    "line_number": rejected.line_number,
-                    "reason": rejected.reason[:500],
-                    "raw_line": rejected.raw_line,
-                    "quarantined_at": self.loaded_at,
-                }
-            )
-        bad = len(result.rejected)
-        share = bad / max(result.lines_read, 1) if bad else 0.0
-        if share > self.budget:
-            self.over_budget[day.isoformat()] = round(share, 4)
-        if bad:
-            self.log.warning(f"{day}: {bad} of {result.lines_read} line(s) rejected (see {QUARANTINE_KEY.to_user_string()})")
-
-    def summary(self) -> dict[str, object]:
-        return {
-            "load_id": self.load_id,
-            "files_read": self.files,
-            "lines_read": self.lines,
-            "rows_read": self.lines,
-            "rows_loaded": self.rows,
-            "rows_quarantined": len(self.quarantine_rows),
-            "lines_quarantined": len(self.quarantine_rows),
-            "files_archived": self.archived,
-            "unknown_fields": dg.MetadataValue.json(dict(self.unknown_fields)),
-        }
+def _files_by_day(lake: Lake, days: list[date], log) -> dict[date, list[RawFile]]:
+    """The raw files of the run's days (one listing for the whole range), archived copies included."""
+    with fail_fast_on_permanent_faults("listing raw telemetry"):
+        files, malformed = classify(lake.list(RAW_TELEMETRY_PREFIX))
+        archived = archived_files(lake)
+    if malformed:
+        log.warning(f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}")
+    wanted = set(days)
+    latest: dict[str, RawFile] = {raw.key: raw for raw in archived if raw.day in wanted}
+    latest.update({raw.key: raw for raw in files if raw.day in wanted})  # a file in raw/ is newer than its archived copy
+    files_by_day: dict[date, list[RawFile]] = {}
+    for raw in latest.values():
+        files_by_day.setdefault(raw.day, []).append(raw)
+    return files_by_day
 
 
 with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta; the first day has no day before
@@ -212,7 +142,12 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
             deps=[raw_telemetry_spec.key],
             group_name=GROUP,
             kinds={"postgres"},
-            metadata={"partition_expr": "partition_start", "column_types": declared_types(QUARANTINE_COLUMNS), "schema": WAREHOUSE_SCHEMA},
+            metadata={
+                "partition_expr": "partition_start",
+                "column_types": declared_types(QUARANTINE_COLUMNS),
+                "schema": WAREHOUSE_SCHEMA,
+                QUARANTINE_METADATA: True,
+            },
             partitions_def=daily_partitions,
         ).with_io_manager_key("warehouse_io_manager"),
     ],
@@ -237,37 +172,31 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
 def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadConfig, lake: Lake, warehouse: Warehouse):
     window = context.partition_time_window
     days = [date.fromisoformat(key) for key in sorted(context.partition_keys)]
-    with fail_fast_on_permanent_faults("listing raw telemetry"):
-        files, malformed = classify(lake.list(RAW_TELEMETRY_PREFIX))  # one listing for the whole range
-        archived = archived_files(lake)
-    if malformed:
-        context.log.warning(f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}")
-    wanted = set(days)
-    latest: dict[str, RawFile] = {raw.key: raw for raw in archived if raw.day in wanted}
-    latest.update({raw.key: raw for raw in files if raw.day in wanted})  # a file in raw/ is newer than its archived copy
-    files_by_day: dict[date, list[RawFile]] = {}
-    for raw in latest.values():
-        files_by_day.setdefault(raw.day, []).append(raw)
-    with fail_fast_on_permanent_faults("reading the extracted procedures"):
-        procedures = procedures_by_day(warehouse, window.start, window.end)
-    stream = DayStream(lake, warehouse, days, config, context.log)
+    try:
+        files_by_day = _files_by_day(lake, days, context.log)
+        with fail_fast_on_permanent_faults("reading the extracted procedures"):
+            procedures = procedures_by_day(warehouse, window.start, window.end)
+    except Exception as exc:
+        audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc)
+        raise
+    stream = DayStream(
+        lake, days, config.error_budget, config.archive_processed_files, context.log, QUARANTINE_KEY.to_user_string(),
+        on_error=lambda exc: audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc),
+    )
     yield dg.Output(
-        PartitionedTables(stream.tables(files_by_day, procedures), FACT_COLUMNS, summary=stream.summary),
+        PartitionedTables(
+            stream.tables(files_by_day, procedures),
+            FACT_COLUMNS,
+            summary=stream.summary,
+            partition_summary=stream.partition_summary,
+        ),
         output_name=SAMPLES_KEY.to_python_identifier(),
     )
-    record_load(
+    run_id, attempt = context.run.run_id, attempt_of(context)[0]
+    audit_log.record(
         warehouse,
-        AuditRecord(
-            asset_key=SAMPLES_KEY.to_user_string(),
-            run_id=context.run.run_id,
-            partition_start=window.start,
-            partition_end=window.end,
-            rows_read=stream.lines,
-            rows_loaded=stream.rows,
-            rows_quarantined=len(stream.quarantine_rows),
-            load_id=stream.load_id,
-            started_at=stream.loaded_at,
-        ),
+        stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
+        + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
     )
     quarantine = pa.Table.from_pylist(stream.quarantine_rows, schema=arrow_schema(QUARANTINE_COLUMNS))
     yield dg.Output(quarantine, output_name=QUARANTINE_KEY.to_python_identifier(), metadata={"load_id": stream.load_id})
@@ -281,7 +210,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
             "lines_quarantined": len(stream.quarantine_rows),
             "days_over_budget": dg.MetadataValue.json(stream.over_budget),
         },
-        description=None if not stream.over_budget else f"{len(stream.over_budget)} day(s) over the {config.error_budget:.1%} budget; the fact keeps its previous rows",
+        description=stream.over_budget_text() if stream.over_budget else None,
     )
     yield dg.AssetCheckResult(
         check_name=UNKNOWN_FIELDS_CHECK,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -67,6 +68,15 @@ def parse_key(obj: LakeObject) -> RawFile | None:
     except ValueError:  # 20240230
         return None
     return RawFile(obj.key, match["procedure_id"], day, obj.etag, obj.last_modified, obj.size, obj.key)
+
+
+def day_versions(files: Iterable[RawFile]) -> dict[str, str]:
+    """The data version of each day's raw files: a hash of its (contract key, ETag) pairs. A file added,
+    overwritten or deleted changes it; identical bytes uploaded again (same ETag) do not."""
+    by_day: dict[str, set[str]] = {}
+    for raw in files:
+        by_day.setdefault(raw.day.isoformat(), set()).add(f"{raw.key}\t{raw.etag}")
+    return {day: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:20] for day, lines in by_day.items()}
 
 
 def classify(objects: Iterable[LakeObject]) -> tuple[list[RawFile], list[str]]:

@@ -4,19 +4,30 @@ Cursor: a LastModified watermark plus the (key, ETag) pairs already handled with
 never a key name (keys sort by procedure, so new files do not arrive in key order; S3 LastModified has
 one-second resolution and is the start time of a multipart upload). Files of days that are not partitions
 yet (today) wait in the cursor until their day closes.
+
+The cursor also keeps each day's data version (a hash of its files' keys and ETags, archived copies included)
+as last loaded: a day runs again when its version changes — a new or overwritten file, or a key deleted
+(which lists as nothing) — and not when identical bytes are uploaded again (same ETag, same version).
 """
 
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import dagster as dg
 
 from medrobotics_dagster.defs.staging.operational_extracts import staging_key
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
-from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, RawFile, parse_key
+from medrobotics_dagster.defs.telemetry.raw_files import (
+    ARCHIVE_PREFIX,
+    RAW_TELEMETRY_PREFIX,
+    RawFile,
+    day_versions,
+    from_archive,
+    parse_key,
+)
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.lake import Lake, LakeObject
 
@@ -39,10 +50,16 @@ class TelemetryCursor:
     watermark: datetime | None = None
     handled: dict[str, str] = field(default_factory=dict)  # key -> ETag, LastModified >= watermark - OVERLAP
     pending: dict[str, str] = field(default_factory=dict)  # key -> ETag of files whose day is not a partition yet
+    days: dict[str, str] = field(default_factory=dict)  # day -> data version of its files when last loaded
 
     def to_json(self) -> str:
         return json.dumps(
-            {"watermark": self.watermark.isoformat() if self.watermark else None, "handled": self.handled, "pending": self.pending},
+            {
+                "watermark": self.watermark.isoformat() if self.watermark else None,
+                "handled": self.handled,
+                "pending": self.pending,
+                "days": self.days,
+            },
             sort_keys=True,
         )
 
@@ -52,7 +69,7 @@ class TelemetryCursor:
             return None
         data = json.loads(text)
         watermark = datetime.fromisoformat(data["watermark"]) if data.get("watermark") else None
-        return cls(watermark, dict(data.get("handled", {})), dict(data.get("pending", {})))
+        return cls(watermark, dict(data.get("handled", {})), dict(data.get("pending", {})), dict(data.get("days", {})))
 
 
 def new_objects(objects: list[LakeObject], cursor: TelemetryCursor) -> list[LakeObject]:
@@ -78,9 +95,22 @@ def contiguous_ranges(days: Iterable[date], max_days: int = MAX_DAYS_PER_RUN) ->
     return [(first, last) for first, last in ranges]
 
 
-def run_request_for(first: date, last: date, files: list[RawFile]) -> dg.RunRequest:
-    """One run for a day or a range; its run_key changes when any file of the batch changes (new ETag)."""
-    batch = hashlib.sha256("\n".join(sorted(f"{f.key}\t{f.etag}" for f in files)).encode()).hexdigest()[:16]
+def changed_days(
+    candidate_days: set[str], versions: dict[str, str], known: dict[str, str], waiting: set[str]
+) -> tuple[set[str], dict[str, str]]:
+    """(days to load, the next known versions). A day with a new or changed file loads unless its version is the
+    one last loaded (identical bytes again); a known day whose version changed without one (a key deleted)
+    loads too. A day with files left for a later tick keeps its known version, so those files still count."""
+    load = {day for day in candidate_days if known.get(day) is None or known[day] != versions.get(day)}
+    load |= {day for day, version in known.items() if day not in waiting and versions.get(day) != version}
+    following = {day: version for day, version in versions.items() if day not in waiting}
+    following.update({day: known[day] for day in waiting if day in known})
+    return load, following
+
+
+def run_request_for(first: date, last: date, state: str) -> dg.RunRequest:
+    """One run for a day or a range; its run_key changes with the days' data versions (`state`)."""
+    batch = hashlib.sha256(state.encode()).hexdigest()[:16]
     start, end = first.isoformat(), last.isoformat()
     if first == last:
         return dg.RunRequest(run_key=f"telemetry:{start}:{batch}", partition_key=start, tags={"medrobotics/trigger": "raw_telemetry"})
@@ -95,9 +125,14 @@ def run_request_for(first: date, last: date, files: list[RawFile]) -> dg.RunRequ
 
 
 def evaluate(
-    objects: list[LakeObject], cursor: TelemetryCursor | None, materialized_days: set[str], now: datetime, log
+    objects: list[LakeObject],
+    cursor: TelemetryCursor | None,
+    materialized_days: set[str],
+    now: datetime,
+    log,
+    archived: Sequence[LakeObject] = (),
 ) -> tuple[list[dg.RunRequest], TelemetryCursor]:
-    """The run requests and the next cursor for one listing of the raw prefix (pure: no I/O)."""
+    """The run requests and the next cursor for one listing of the raw prefix and of the archive (pure: no I/O)."""
     first_tick = cursor is None
     cursor = cursor or TelemetryCursor()
     candidates = new_objects(objects, cursor)[:MAX_FILES_PER_TICK]
@@ -125,16 +160,43 @@ def evaluate(
         log.warning(f"skipped {len(malformed)} key(s) that do not follow the contract, e.g. {malformed[0]!r}")
     if too_early:
         log.warning(f"skipped {len(too_early)} file(s) of days before the partitions start ({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}")
-    requests = [
-        run_request_for(a, b, [f for day, files in to_load.items() if a <= day <= b for f in files])
-        for a, b in contiguous_ranges(to_load)
-    ]
+    waiting = waiting_days(objects, cursor)
+    requests, days = _requests(objects, archived, to_load, cursor.days, waiting, (first_day, last_day))
     stamps = [obj.last_modified for obj in candidates if obj.key in handled] + ([cursor.watermark] if cursor.watermark else [])
     watermark = max(stamps) if stamps else None
     by_key = {obj.key: obj for obj in objects}
     floor = watermark - OVERLAP if watermark else None
     kept = {k: e for k, e in handled.items() if k in by_key and (floor is None or by_key[k].last_modified >= floor)}
-    return requests, TelemetryCursor(watermark, kept, pending)
+    return requests, TelemetryCursor(watermark, kept, pending, days)
+
+
+def waiting_days(objects: list[LakeObject], cursor: TelemetryCursor) -> set[str]:
+    """Days of files beyond this tick's share (MAX_FILES_PER_TICK): the next tick handles them."""
+    later = new_objects(objects, cursor)[MAX_FILES_PER_TICK:]
+    return {raw.day.isoformat() for raw in map(parse_key, later) if raw is not None}
+
+
+def _requests(
+    objects: Sequence[LakeObject],
+    archived: Sequence[LakeObject],
+    to_load: dict[date, list[RawFile]],
+    known: dict[str, str],
+    waiting: set[str],
+    bounds: tuple[date | None, date | None],
+) -> tuple[list[dg.RunRequest], dict[str, str]]:
+    """Run requests for the days whose data version changed, and the next known versions."""
+    first_day, last_day = bounds
+    raws = [raw for raw in map(parse_key, objects) if raw is not None]
+    raws += [raw for raw in map(from_archive, archived) if raw is not None]
+    in_range = [raw for raw in raws if first_day is not None and first_day <= raw.day <= last_day]
+    versions = day_versions(in_range)
+    load, following = changed_days({day.isoformat() for day in to_load}, versions, known, waiting)
+    ranges = contiguous_ranges(date.fromisoformat(day) for day in load)
+    requests = []
+    for a, b in ranges:
+        days = [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
+        requests.append(run_request_for(a, b, "\n".join(f"{d}:{known.get(d)}->{versions.get(d)}" for d in days)))
+    return requests, following
 
 
 @dg.sensor(
@@ -144,10 +206,11 @@ def evaluate(
     description="Loads the days of new, late or overwritten files under raw/telemetry/ (one run per day or range of days).",
 )
 def raw_telemetry_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
-    objects = list(lake.list(RAW_TELEMETRY_PREFIX))  # one listing per tick
+    objects = list(lake.list(RAW_TELEMETRY_PREFIX))  # one listing per tick of each prefix
+    archived = list(lake.list(ARCHIVE_PREFIX))  # archived files still count for their day's version
     cursor = TelemetryCursor.from_json(context.cursor)
     materialized = context.instance.get_materialized_partitions(SAMPLES_KEY) if cursor is None else set()
-    requests, next_cursor = evaluate(objects, cursor, materialized, datetime.now(timezone.utc), context.log)
+    requests, next_cursor = evaluate(objects, cursor, materialized, datetime.now(timezone.utc), context.log, archived)
     if requests:
         context.log.info(f"{len(objects)} object(s) listed; requesting {len(requests)} run(s)")
     return dg.SensorResult(run_requests=requests, cursor=next_cursor.to_json())

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from medrobotics_dagster.faults import raise_for_dbt_failure
+from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
@@ -112,11 +112,14 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     DDL (the columns module owns it), the dbt facts by a dbt run over an empty window. Rows are never touched."""
     from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, WAREHOUSE_SCHEMA
     from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
-    from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, ensure_table
+    from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, create_if_missing
 
-    ensure_table(
+    create_if_missing(  # never re-created empty when Dagster lists loaded days of it: that would hide its loss
         warehouse,
-        TableTarget(WAREHOUSE_SCHEMA, FACT_KEY.path[-1], FACT_COLUMNS, distkey="procedure_key", sortkey=("procedure_key", "sample_timestamp")),
+        TableTarget(
+            WAREHOUSE_SCHEMA, FACT_KEY.path[-1], FACT_COLUMNS, distkey="procedure_key", sortkey=("procedure_key", "sample_timestamp"),
+            known_partitions=len(context.instance.get_materialized_partitions(FACT_KEY)),
+        ),
     )
     missing = missing_tables(warehouse, "analytics", DBT_FACTS)
     if missing:
@@ -135,7 +138,8 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
 )
 def warehouse_views(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """The analysts' views over the facts and dimensions (late-binding on Redshift), with their grain tests."""
-    ensure_view_inputs(context, dbt, warehouse)
+    with fail_fast_on_permanent_faults("preparing the views' input tables"):  # a lost fact table is not retried
+        ensure_view_inputs(context, dbt, warehouse)
     with dbt_warehouse_env(warehouse):
         # cautious: only tests whose every parent is in this step (the telemetry key relationship tests, which
         # also read dim_time / fact_procedures, run in plain `dbt build`, not as observations here)

@@ -72,7 +72,7 @@ def test_a_failed_run_is_published_to_sns_with_its_job_partition_and_error(insta
     assert context.dagster_run.tags["dagster/will_retry"] == "false"  # step failures are not re-run (job tag)
     run_failure_alert_sensor(context)
     [notification] = received()
-    assert notification["Subject"] == "[medrobotics] broken_load_job failed (2024-03-09)"
+    assert notification["Subject"] == "[medrobotics] broken_load_job failed (2024-03-09): step broken_load"
     assert f"Run {context.dagster_run.run_id} of broken_load_job failed." in notification["Message"]
     assert "Step broken_load: RuntimeError: COPY into analytics.fact_procedures failed: disk full" in notification["Message"]
     assert notification["MessageAttributes"]["partition"]["Value"] == "2024-03-09"

@@ -58,7 +58,7 @@ def test_a_run_killed_between_delete_and_load_leaves_the_previous_rows(warehouse
     )
     window = TimeWindow(pd.Timestamp(DAY).to_pydatetime(), pd.Timestamp("2024-01-16").to_pydatetime())
     target = TableTarget("staging", "readings", columns_of(old), "taken_at", window)
-    assert replace_rows(Warehouse(url=warehouse_url), Lake(url=str(lake_dir)), target, old) == 4
+    assert replace_rows(Warehouse(url=warehouse_url), Lake(url=str(lake_dir)), target, old).rows == 4
 
     key = f"staging/readings/dt={DAY}/part-0.parquet"
     fifo = lake_dir / key
@@ -91,5 +91,5 @@ def test_a_run_killed_between_delete_and_load_leaves_the_previous_rows(warehouse
     assert rows == [(f"old-{i}",) for i in range(4)]
     # and nothing is left holding the table: the next load of the partition goes through
     fifo.unlink()
-    assert replace_rows(Warehouse(url=warehouse_url), Lake(url=str(lake_dir)), target, old.assign(value=9.0)) == 4
+    assert replace_rows(Warehouse(url=warehouse_url), Lake(url=str(lake_dir)), target, old.assign(value=9.0)).rows == 4
     assert query(warehouse_url, "SELECT count(*), sum(value) FROM staging.readings") == [(4, 36.0)]

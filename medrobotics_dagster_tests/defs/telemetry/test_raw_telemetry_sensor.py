@@ -169,3 +169,44 @@ def test_contiguous_ranges_split_at_gaps_and_at_the_cap():
     days = [datetime(2024, 1, d).date() for d in (1, 2, 3, 5, 6)]
     assert contiguous_ranges(days) == [(days[0], days[2]), (days[3], days[4])]
     assert len(contiguous_ranges([datetime(2024, 1, 1).date() + timedelta(days=i) for i in range(10)], max_days=4)) == 3
+
+
+def test_a_deleted_file_reloads_its_day(lake):
+    put(lake, "PROC-000001", "20240601", b'{"v": 1}\n')
+    kept = put(lake, "PROC-000002", "20240601", b'{"v": 2}\n')
+    put(lake, "PROC-000003", "20240602")
+    first = tick(lake)
+    assert requested(first) == ["2024-06-01..2024-06-02"]
+    lake.delete("raw/telemetry/procedure-PROC-000001/20240601.json")  # e.g. the file that broke the error budget
+    second = tick(lake, first.cursor)
+    assert requested(second) == ["2024-06-01"]
+    assert tick(lake, second.cursor).run_requests == []  # once
+    lake.delete(kept)  # the day's last file: the day reloads empty
+    third = tick(lake, second.cursor)
+    assert requested(third) == ["2024-06-01"]
+    assert len({r.run_key for r in (*first.run_requests, *second.run_requests, *third.run_requests)}) == 3
+
+
+def test_identical_bytes_uploaded_again_start_no_run():
+    now = datetime(2024, 6, 10, 12, tzinfo=timezone.utc)
+    old = obj("raw/telemetry/procedure-PROC-000001/20240601.json", now - timedelta(hours=3), etag="same")
+    recent = obj("raw/telemetry/procedure-PROC-000002/20240602.json", now, etag="b")
+    requests, cursor = evaluate([old, recent], TelemetryCursor.from_json(None), set(), now, Log())
+    assert len(requests) == 1
+    cursor = TelemetryCursor.from_json(cursor.to_json())
+    assert old.key not in cursor.handled  # outside the overlap window: only the day's version remembers it
+    again = obj(old.key, now + timedelta(minutes=1), etag="same")  # re-uploaded: new LastModified, same bytes
+    requests, cursor = evaluate([again, recent], cursor, set(), now, Log())
+    assert requests == []
+    changed = obj(old.key, now + timedelta(minutes=2), etag="other")
+    requests, _ = evaluate([changed, recent], cursor, set(), now, Log())
+    assert [r.partition_key for r in requests] == ["2024-06-01"]
+
+
+def test_archived_files_still_count_for_their_days_version(lake):
+    key = put(lake, "PROC-000001", "20240601")
+    first = tick(lake)
+    assert requested(first) == ["2024-06-01"]
+    lake.copy(key, "archive/telemetry/dt=2024-06-01/procedure-PROC-000001/20240601.json")  # what the load does
+    lake.delete(key)
+    assert tick(lake, first.cursor).run_requests == []

@@ -192,13 +192,17 @@ def budget(share: float) -> dict:
     return {"ops": {"telemetry_samples": {"config": {"error_budget": share}}}}
 
 
-def materialization(result: dg.ExecuteInProcessResult, key: dg.AssetKey):
-    """The metadata of the key's materialization (a range run has one per partition, all with the run's metadata)."""
+def by_partition(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dict[str, dict]:
+    """The metadata of each partition's materialization of the key."""
     events = [m for m in result.get_asset_materialization_events() if m.asset_key == key]
     assert events, f"{key.to_user_string()}: no materialization"
-    metadata = [{name: value.value for name, value in e.materialization.metadata.items()} for e in events]
-    assert all(m == metadata[0] for m in metadata)
-    return metadata[0]
+    return {e.partition: {name: value.value for name, value in e.materialization.metadata.items()} for e in events}
+
+
+def materialization(result: dg.ExecuteInProcessResult, key: dg.AssetKey):
+    """The metadata of the key's one materialization (a one-day run)."""
+    [metadata] = by_partition(result, key).values()
+    return metadata
 
 
 def check(result: dg.ExecuteInProcessResult, name: str):
@@ -362,6 +366,19 @@ def test_a_day_over_the_error_budget_fails_and_the_fact_keeps_its_previous_rows(
     assert not [m for m in result.get_asset_materialization_events() if m.asset_key == FACT_KEY]
     assert world.fact(DAY) == before  # previous rows, not the one new good line
     assert len(world.fact(neighbour)) == 3
+    # the audit log says so: the samples and quarantine of the day, and the fact blocked with the figures
+    audit = query(
+        world.warehouse_url,
+        "SELECT asset_key, status, rows_loaded, rows_quarantined, error_class, error_message FROM audit.etl_audit_log "
+        "WHERE run_id = %s ORDER BY asset_key",
+        (result.run_id,),
+    )
+    assert audit == [
+        ("lake/telemetry_samples", "succeeded", 1, 3, None, None),
+        ("warehouse/fact_procedure_telemetry", "blocked", 0, 3, BUDGET_CHECK,
+         "2024-01-15: 3 of 4 line(s) rejected (75.0%), over the 5.0% error budget; the fact keeps its previous rows"),
+        ("warehouse/telemetry_quarantine", "succeeded", 3, 3, None, None),
+    ]
 
 
 def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
@@ -383,14 +400,38 @@ def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
     )
     assert counts == [(day, n, n) for day, n in expected.items()]
     assert query(world.warehouse_url, "SELECT count(*) FROM analytics.telemetry_quarantine") == [(0,)]
-    metadata = materialization(result, SAMPLES_KEY)
-    assert (metadata["files_read"], metadata["lines_read"], metadata["rows_loaded"]) == (5, 27, 27)
-    assert metadata["rows_per_partition"] == {d.isoformat(): n for d, n in expected.items()}
+    metadata = by_partition(result, SAMPLES_KEY)
+    assert {day: (m["files_read"], m["lines_read"], m["rows_loaded"]) for day, m in metadata.items()} == {
+        "2024-01-15": (2, 10, 10), "2024-01-16": (1, 11, 11), "2024-01-17": (2, 6, 6)
+    }
+    assert metadata["2024-01-15"]["rows_per_partition"] == {d.isoformat(): n for d, n in expected.items()}
     # each day as its own run gives the same rows as the range did
     range_rows = world.fact()
     for day in days:
         assert world.materialize(day.isoformat()).success
     assert world.fact() == range_rows
+
+
+def test_each_partition_of_a_range_run_reports_its_own_figures(world):
+    """Not the range's totals copied to every day: rows loaded, lines rejected and files read of that day, 0 for
+    a day without files, on the samples, the quarantine and the fact."""
+    days = ["2024-01-15", "2024-01-16", "2024-01-17"]
+    world.put("PROC-A", DAY, lines("PROC-A", DAY, range(7)))
+    world.put("PROC-B", DAY, lines("PROC-B", DAY, range(3)) + [b"{broken", b"not json"], gz=True)
+    # 2024-01-16: no file at all
+    third = date(2024, 1, 17)
+    world.put("PROC-D", third, lines("PROC-D", third, range(4)) + [b"[]"])
+    tags = {"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]}
+    result = world.materialize(tags=tags, run_config=budget(0.5))
+    assert result.success
+    samples = by_partition(result, SAMPLES_KEY)
+    assert {d: (m["dagster/row_count"], m["rows_quarantined"], m["files_read"]) for d, m in samples.items()} == {
+        "2024-01-15": (10, 2, 2), "2024-01-16": (0, 0, 0), "2024-01-17": (4, 1, 1)
+    }
+    fact = by_partition(result, FACT_KEY)
+    assert {d: m["dagster/row_count"] for d, m in fact.items()} == {"2024-01-15": 10, "2024-01-16": 0, "2024-01-17": 4}
+    quarantine = by_partition(result, QUARANTINE_KEY)
+    assert {d: m["dagster/row_count"] for d, m in quarantine.items()} == {"2024-01-15": 2, "2024-01-16": 0, "2024-01-17": 1}
 
 
 def test_a_days_rows_do_not_depend_on_the_range_it_is_run_in(world):

@@ -1,0 +1,167 @@
+"""A telemetry run's days parsed one at a time (memory: one day), with each day's own figures and the run's
+totals for the checks, the materializations (per partition) and the audit log (per day)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator
+
+import dagster as dg
+import pyarrow as pa
+
+from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, ProcedureInfo, parse_day
+from medrobotics_dagster.defs.telemetry.raw_files import RawFile, archive_key
+from medrobotics_dagster.io_managers.audit_log import AuditRecord
+from medrobotics_dagster.resources.lake import Lake
+
+S3_FETCH_WORKERS = 16
+
+
+def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) -> dict[str, ProcedureInfo]:
+    """The procedures a day's samples may belong to: those that started that day or the day before, whatever
+    range the day is loaded in (a partition's rows must not depend on its neighbours in the run)."""
+    return {**by_day.get(day - timedelta(days=1), {}), **by_day.get(day, {})}
+
+
+def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
+    bodies = (pool.map if pool else map)(lambda raw: lake.get(raw.location), files)
+    return list(zip(files, bodies))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+class DayStream:
+    """Parses the run's days one at a time and keeps the figures the checks, metadata and audit report."""
+
+    def __init__(
+        self, lake: Lake, days: list[date], budget: float, archive: bool, log, quarantine_name: str, on_error=None
+    ):
+        self.lake, self.days, self.log, self.on_error = lake, days, log, on_error
+        self.budget, self.archive, self.quarantine_name = budget, archive, quarantine_name
+        self.archived = 0
+        self.load_id = uuid.uuid4().hex
+        self.loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        self.quarantine_rows: list[dict] = []
+        self.lines = self.rows = self.files = 0
+        self.unknown_fields: Counter = Counter()
+        self.over_budget: dict[str, float] = {}
+        self.by_day: dict[str, dict[str, int]] = {}  # 'YYYY-MM-DD' -> that day's own figures
+
+    def tables(
+        self, files_by_day: dict[date, list[RawFile]], procedures: dict[date, dict[str, ProcedureInfo]]
+    ) -> Iterator[tuple[str, pa.Table]]:
+        workers = S3_FETCH_WORKERS if self.lake.resolved_url().startswith("s3://") else 4
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for day in self.days:
+                    files = files_by_day.get(day, [])
+                    fetched = _fetch(self.lake, files, pool)
+                    result = parse_day(day, fetched, procedures_for_day(procedures, day), self.loaded_at)
+                    self._record(day, result)
+                    yield day.isoformat(), result.samples  # resumed once the day's Parquet is written
+                    if self.archive:
+                        self._archive([raw for raw in files if raw.location == raw.key])
+        except Exception as exc:  # consumed by the lake IO manager: the asset body never sees this error
+            if self.on_error is not None:
+                self.on_error(exc)
+            raise
+
+    def _archive(self, files: list[RawFile]) -> None:
+        """Copy the day's raw files under archive/, then remove them from raw/ (the sensor lists raw/ only)."""
+        for raw in files:
+            self.lake.copy(raw.key, archive_key(raw))
+            self.lake.delete(raw.key)
+        self.archived += len(files)
+
+    def _record(self, day: date, result: DayResult) -> None:
+        self.lines += result.lines_read
+        self.rows += result.samples.num_rows
+        self.files += result.files_read
+        self.unknown_fields.update(result.unknown_fields)
+        for rejected in result.rejected:
+            self.quarantine_rows.append(
+                {
+                    "partition_start": _midnight(day),
+                    "load_id": self.load_id,
+                    "source_key": rejected.source_key[:1024],
+                    "line_number": rejected.line_number,
+                    "reason": rejected.reason[:500],
+                    "raw_line": rejected.raw_line,
+                    "quarantined_at": self.loaded_at,
+                }
+            )
+        bad = len(result.rejected)
+        self.by_day[day.isoformat()] = {
+            "files_read": result.files_read,
+            "lines_read": result.lines_read,
+            "rows_read": result.lines_read,
+            "rows_loaded": result.samples.num_rows,
+            "rows_quarantined": bad,
+            "lines_quarantined": bad,
+        }
+        share = bad / max(result.lines_read, 1) if bad else 0.0
+        if share > self.budget:
+            self.over_budget[day.isoformat()] = round(share, 4)
+        if bad:
+            self.log.warning(f"{day}: {bad} of {result.lines_read} line(s) rejected (see {self.quarantine_name})")
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "load_id": self.load_id,
+            "files_read": self.files,
+            "lines_read": self.lines,
+            "rows_read": self.lines,
+            "rows_loaded": self.rows,
+            "rows_quarantined": len(self.quarantine_rows),
+            "lines_quarantined": len(self.quarantine_rows),
+            "files_archived": self.archived,
+            "unknown_fields": dg.MetadataValue.json(dict(self.unknown_fields)),
+        }
+
+    def partition_summary(self) -> dict[str, dict[str, int]]:
+        return self.by_day
+
+    def audit_records(self, asset_key: str, run_id: str, attempt: int) -> list[AuditRecord]:
+        """One succeeded record per day parsed, with its lines read, samples and quarantined lines."""
+        records = []
+        for day, figures in self.by_day.items():
+            start = _midnight(date.fromisoformat(day))
+            records.append(AuditRecord(
+                asset_key=asset_key, run_id=run_id, partition_start=start, partition_end=start + timedelta(days=1),
+                rows_read=figures["lines_read"], rows_loaded=figures["rows_loaded"], rows_deleted=0,
+                rows_quarantined=figures["rows_quarantined"], load_id=self.load_id, started_at=self.loaded_at,
+                attempt=attempt,
+            ))
+        return records
+
+    def over_budget_text(self, limit: int = 5) -> str:
+        """The days over the error budget with their figures, in one line (the check's description)."""
+        days = sorted(self.over_budget)
+        shown = [
+            f"{day} {self.by_day[day]['rows_quarantined']} of {self.by_day[day]['lines_read']} lines rejected "
+            f"({self.over_budget[day]:.1%})"
+            for day in days[:limit]
+        ]
+        more = f" and {len(days) - limit} more day(s)" if len(days) > limit else ""
+        return f"over the {self.budget:.1%} error budget: {'; '.join(shown)}{more}; the fact keeps its previous rows"
+
+    def blocked_records(self, asset_key: str, run_id: str, attempt: int, check_name: str) -> list[AuditRecord]:
+        """One blocked record of the fact per day over the error budget: its load never ran."""
+        records = []
+        for day, share in sorted(self.over_budget.items()):
+            start, figures = _midnight(date.fromisoformat(day)), self.by_day[day]
+            message = (
+                f"{day}: {figures['rows_quarantined']} of {figures['lines_read']} line(s) rejected ({share:.1%}), over "
+                f"the {self.budget:.1%} error budget; the fact keeps its previous rows"
+            )
+            records.append(AuditRecord(
+                asset_key=asset_key, run_id=run_id, partition_start=start, partition_end=start + timedelta(days=1),
+                rows_read=0, rows_loaded=0, rows_deleted=0, rows_quarantined=figures["rows_quarantined"],
+                load_id=self.load_id, attempt=attempt, status="blocked", error_class=check_name, error_message=message,
+            ))
+        return records

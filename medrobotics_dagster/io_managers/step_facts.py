@@ -1,0 +1,86 @@
+"""What an IO manager or asset learns from its Dagster step: the attempt, whether a failure will be retried,
+each partition's UTC day, and where to put one partition's own metadata.
+
+Dagster copies an output's metadata to the materialization of every partition of a range run; metadata added
+for one `partition_key` (the step's asset-metadata accumulator, merged over the output's when the events are
+built, after `handle_output` returns) makes each partition's materialization show its own figures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Mapping
+
+import dagster as dg
+
+from medrobotics_dagster.faults import classify
+
+
+def step_of(context):
+    """The step's execution context from an asset's or an IO manager's context, or None (an IO manager called
+    outside a run, e.g. in a unit test)."""
+    try:
+        if hasattr(context, "get_step_execution_context"):
+            return context.get_step_execution_context()
+        return context.step_context
+    except dg.DagsterInvariantViolationError:
+        return None
+
+
+def attempt_of(context) -> tuple[int, int]:
+    """(this attempt, attempts the step's RetryPolicy allows), both counting from 1."""
+    step = step_of(context)
+    if step is None:
+        return 1, 1
+    policy = step.op_retry_policy
+    return step.previous_attempt_count + 1, (policy.max_retries + 1) if policy else 1
+
+
+def failure_status(context, exc: BaseException) -> str:
+    """'retried' when the RetryPolicy will run the step again, else 'failed' (a permanent fault, the last try)."""
+    if isinstance(exc, dg.Failure) and not exc.allow_retries:
+        return "failed"
+    if classify(exc).permanent:
+        return "failed"
+    attempt, allowed = attempt_of(context)
+    return "retried" if attempt < allowed else "failed"
+
+
+def log_retry(context, what: str, exc: BaseException) -> None:
+    """A failed attempt the RetryPolicy will repeat, at WARNING (Dagster's own STEP_UP_FOR_RETRY is DEBUG)."""
+    attempt, allowed = attempt_of(context)
+    text = (exc.description if isinstance(exc, dg.Failure) else str(exc)).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    context.log.warning(
+        f"attempt {attempt} of {allowed} of {what} failed ({classify(exc).kind} fault: {type(exc).__name__}: {first}); "
+        "retrying"
+    )
+
+
+def utc_day(partitions_def, key: str) -> str | None:
+    """The UTC day ('YYYY-MM-DD') a partition is, or None when its window is not exactly one UTC day."""
+    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return None
+    window = partitions_def.time_window_for_partition_key(key)
+    start, end = window.start.astimezone(timezone.utc), window.end.astimezone(timezone.utc)
+    if end - start != timedelta(days=1) or start != datetime(start.year, start.month, start.day, tzinfo=timezone.utc):
+        return None
+    return start.date().isoformat()
+
+
+def partition_days(context: dg.OutputContext) -> dict[str, str]:
+    """{partition key: its UTC day} for the output's partitions that are UTC days."""
+    if not context.has_asset_partitions:
+        return {}
+    partitions_def = context.asset_partitions_def
+    days = {key: utc_day(partitions_def, key) for key in context.asset_partition_keys}
+    return {key: day for key, day in days.items() if day is not None}
+
+
+def add_partition_metadata(context: dg.OutputContext, by_partition: Mapping[str, Mapping[str, object]]) -> None:
+    """Each partition's own figures on its own materialization ({partition key: metadata})."""
+    step = step_of(context)
+    if step is None:
+        return
+    for key, metadata in by_partition.items():
+        step.add_asset_metadata(dict(metadata), asset_key=context.asset_key, partition_key=key)
