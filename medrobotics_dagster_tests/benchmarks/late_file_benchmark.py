@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg2
 
-from medrobotics_dagster_tests.benchmarks.range_run_benchmark import SERVER_URL, _admin
+from medrobotics_dagster_tests.conftest import SERVER_URL, _admin
 from medrobotics_dagster_tests.dagster_dev import DagsterDev
 
 WORLD = (date(2023, 1, 1), date(2023, 1, 31))

@@ -30,22 +30,11 @@ import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
-import psycopg2
+from medrobotics_dagster_tests.conftest import SERVER_URL, _admin
 
-SERVER_URL = os.environ.get("MEDROBOTICS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WORLD_START, WORLD_END = date(2025, 1, 1), date(2025, 1, 31)
 ALL_VARIANTS = ("sqlite", "sqlite+subset", "postgres", "postgres+batch", "postgres+batch+subset", "local")
 LEVERS = ("DAGSTER_EVENT_BATCH_SIZE", "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS")
-
-
-def _admin(sql: str) -> None:
-    conn = psycopg2.connect(SERVER_URL)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def _database(purpose: str, created: list[str]) -> str:
