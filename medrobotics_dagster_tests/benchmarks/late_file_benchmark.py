@@ -2,7 +2,7 @@
 
     python -m medrobotics_dagster_tests.benchmarks.late_file_benchmark [--files 3]
 
-A small world (January 2023) is loaded in full except for --files raw files held back; `dagster dev` then runs on a
+A small world (January and February 2023) is loaded in full except for --files raw files held back; `dagster dev` then runs on a
 free port with the platform's own instance configuration (PostgreSQL storage) and the sensor on. Each held-back
 file is put back in turn (a late file for an old day), and the fact is polled until its rows are there. Printed:
 each file's seconds and the median. The sensor ticks every 30 s, so a file waits 15 s on average for its tick.
@@ -26,7 +26,7 @@ import psycopg2
 from medrobotics_dagster_tests.conftest import SERVER_URL, _admin
 from medrobotics_dagster_tests.dagster_dev import DagsterDev
 
-WORLD = (date(2023, 1, 1), date(2023, 1, 31))
+WORLD = (date(2023, 1, 1), date(2023, 2, 28))
 TIMEOUT_S = 600
 
 
@@ -77,7 +77,7 @@ def _measure(root: Path, source: str, warehouse: str, storage: str, files: int) 
     from medrobotics_dagster.local_instance import local_instance, prepare_home
     from medrobotics_dagster.synthetic.generator import generate
 
-    generate(scale=0.02, seed=5, start=WORLD[0], end=WORLD[1])
+    generate(scale=0.01, seed=5, start=WORLD[0], end=WORLD[1])
     raw = sorted((lake / "raw" / "telemetry").rglob("*.json"))
     held = raw[:: max(1, len(raw) // files)][:files]
     parked = root / "parked"
