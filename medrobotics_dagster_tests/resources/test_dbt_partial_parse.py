@@ -45,3 +45,19 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     other = dbt_connection_env(warehouse_url.rsplit("/", 1)[0] + "/another_db", "postgres")
     assert ensure_partial_parse(other) is True
     assert ensure_partial_parse(other) is False
+
+
+def test_only_the_newest_invocation_folders_stay_under_sql_target(tmp_path):
+    import os
+
+    from medrobotics_dagster.defs.warehouse import dbt_project as project
+
+    target = tmp_path / "target"
+    target.mkdir()
+    names = [f"daily_fact_models-{i:07x}-abcdef{i % 10}" for i in range(14)]
+    for age, name in enumerate(names):
+        (target / name).mkdir()
+        os.utime(target / name, (1_000_000 + age, 1_000_000 + age))
+    (target / "queries").mkdir()  # compiled sample queries: not an invocation folder
+    project.prune_invocation_targets(target, keep=10)
+    assert sorted(p.name for p in target.iterdir()) == sorted(names[4:] + ["queries"])

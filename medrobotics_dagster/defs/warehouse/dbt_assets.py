@@ -9,7 +9,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
-from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
+from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
 from medrobotics_dagster.partitions import daily_partitions
@@ -47,6 +47,8 @@ def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     except DagsterDbtCliRuntimeError as exc:
         raise_for_dbt_failure(invocation, str(exc))  # permanent: fails at once, not retried
         raise  # a dropped connection: the RetryPolicy tries again
+    finally:
+        prune_invocation_targets()
 
 
 manifest_path = ensure_manifest()

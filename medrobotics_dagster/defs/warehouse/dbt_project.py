@@ -3,6 +3,8 @@
 import fcntl
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,19 @@ class ProjectDbtCliResource(DbtCliResource):
 def dbt_cli_resource() -> DbtCliResource:
     put_dbt_on_path()
     return ProjectDbtCliResource(project_dir=dbt_project)
+
+
+# dagster-dbt gives each dbt invocation a target folder of its own (artefacts, logs); the newest are kept to read.
+KEPT_INVOCATION_TARGETS = 10
+INVOCATION_TARGET = re.compile(r"^.+-[0-9a-f]{7}-[0-9a-f]{7}$")  # <step>-<run id>-<invocation id>, dagster-dbt's names
+
+
+def prune_invocation_targets(target: Path | None = None, keep: int = KEPT_INVOCATION_TARGETS) -> None:
+    """Remove all but the `keep` newest per-invocation folders under sql/target (one demo left hundreds of MB)."""
+    target = target or Path(dbt_project.project_dir) / dbt_project.target_path
+    folders = [p for p in target.iterdir() if p.is_dir() and INVOCATION_TARGET.match(p.name)] if target.is_dir() else []
+    for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def manifest_is_stale() -> bool:
