@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Iterator, Sequence
 

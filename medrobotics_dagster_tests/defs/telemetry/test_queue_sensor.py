@@ -1,6 +1,5 @@
 """The queue mode of the telemetry sensor against moto's S3 and SQS over HTTP, with real bucket notifications."""
 
-import json
 from datetime import datetime, timezone
 
 import boto3
