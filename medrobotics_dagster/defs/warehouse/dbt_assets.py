@@ -9,6 +9,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
+from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
@@ -52,6 +53,7 @@ def run_dbt(invocation: DbtCliInvocation) -> Iterator:
 
 
 manifest_path = ensure_manifest()
+use_waiting_imap()
 
 
 @dbt_assets(
