@@ -87,10 +87,6 @@ def history_window(args: argparse.Namespace) -> tuple[date, date]:
     start = args.start or start
     if start > end:
         raise settings.ConfigError("--start/--end", f"the history must start on or before its end, got {start} .. {end}")
-    if start < settings.history_start():
-        raise settings.ConfigError(
-            "--start", f"{start} is before the first daily partition {settings.history_start()} ({settings.HISTORY_START})"
-        )
     return start, end
 
 
@@ -147,6 +143,10 @@ def run_demo(args: argparse.Namespace) -> None:
     from medrobotics_dagster.demo import MaterializationFailed, run_demo as demo
 
     start, end = history_window(args)
+    if start < settings.history_start():  # a world starting earlier could not be loaded from its first day
+        raise settings.ConfigError(
+            "--start", f"{start} is before the first daily partition {settings.history_start()} ({settings.HISTORY_START})"
+        )
     try:
         demo(scale=args.scale, seed=args.seed, start=start, end=end, verbose=args.verbose)
     except MaterializationFailed as exc:

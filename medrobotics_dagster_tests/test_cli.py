@@ -214,16 +214,19 @@ def test_history_window_that_ends_before_it_starts_is_one_line(command, env):
     assert result.returncode == 2
 
 
-def test_generate_defaults_to_two_years_ending_yesterday_and_keeps_fixed_windows(env):
+def test_generate_defaults_to_the_history_start_through_yesterday_and_keeps_fixed_windows(env):
     from datetime import date, timedelta, timezone, datetime
 
     yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
-    result = run_cli("generate", *SMALL, "--seed", "3", env=env)
+    start = yesterday - timedelta(days=400)
+    result = run_cli("generate", *SMALL, "--seed", "3", env={**env, "MEDROBOTICS_HISTORY_START": start.isoformat()})
     assert result.returncode == 0, result.stderr
-    assert f"({yesterday - timedelta(days=730)} .. {yesterday})" in result.stdout
+    assert f"({start} .. {yesterday})" in result.stdout
     fixed = run_cli("generate", *SMALL, "--seed", "3", "--reset", "--start", "2023-01-01", "--end", "2024-12-31", env=env)
     assert "(2023-01-01 .. 2024-12-31)" in fixed.stdout
     assert date(2024, 12, 31) < yesterday
+    early = run_cli("demo", "--start", "2022-12-31", env={**env, "MEDROBOTICS_HISTORY_START": "2023-01-01"})
+    assert early.returncode == 2 and "--start: 2022-12-31 is before the first daily partition 2023-01-01" in early.stderr
 
 
 def test_settings_do_not_depend_on_resources():

@@ -26,8 +26,6 @@ from medrobotics_dagster_tests.ui.headless_chromium import HeadlessChromium, fin
 
 REPO = Path(__file__).resolve().parents[2]
 WORLD = (date(2024, 2, 1), date(2024, 3, 8))
-# One process per run, not per step: each step process would import the definitions again (~10 s each here).
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 CHROMIUM = find_chromium()
 
 pytestmark = pytest.mark.skipif(
@@ -133,7 +131,7 @@ def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_wa
 
     # a materialization: the dimensions run mode
     run_id = client.submit_job_execution(
-        "dimensions_job", repository_location_name=LOCATION, repository_name="__repository__", run_config=IN_PROCESS
+        "dimensions_job", repository_location_name=LOCATION, repository_name="__repository__"
     )
     assert wait_for_run(client, run_id) == "SUCCESS", dagster_dev.log_tail()
     for table in ("facilities", "surgeons", "surgical_robots"):
@@ -148,7 +146,7 @@ def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_wa
     assets = [["staging", "surgical_procedures"], ["staging", "procedure_outcomes"], ["warehouse", "fact_procedures"], ["warehouse", "fact_procedures_quarantine"]]
     launched = client._execute(
         LAUNCH_BACKFILL,
-        {"params": {"assetSelection": [{"path": p} for p in assets], "partitionNames": days, "title": "procedures, whole world", "runConfigData": IN_PROCESS}},
+        {"params": {"assetSelection": [{"path": p} for p in assets], "partitionNames": days, "title": "procedures, whole world"}},
     )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
