@@ -92,8 +92,8 @@ def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_whe
     assert done.stdout.startswith(expected) and done.stdout.strip().endswith("LOADED []"), done.stdout
 
     compiled = WarehouseTarget.configured().compiled_dir() / "platform_dashboard.sql"
-    stale = compiled.stat().st_mtime - 10
-    os.utime(compiled, (stale, stale))  # older than the project's files: compiled again on the next query
+    stale = 1_000_000  # 1970: older than every file of the dbt project, as after a change of the project
+    os.utime(compiled, (stale, stale))
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0
     assert capsys.readouterr().out == expected and compiled.stat().st_mtime > stale
 
