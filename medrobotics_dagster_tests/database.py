@@ -12,3 +12,13 @@ def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
             return cur.fetchall() if cur.description else []
     finally:
         conn.close()
+
+
+def execute(url: str, statement: str) -> None:
+    """Run one statement and commit it."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()

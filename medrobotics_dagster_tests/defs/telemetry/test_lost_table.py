@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, telemetry_assets
 from medrobotics_dagster.io_managers.warehouse_table_writer import REBUILD_TAG
-from medrobotics_dagster_tests.database import query
+from medrobotics_dagster_tests.database import execute, query
 from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines, resources, world  # noqa: F401
 
 DAY_ONE, DAY_TWO = date(2024, 1, 15), date(2024, 1, 16)
@@ -45,15 +44,6 @@ def fact_failure(result: dg.ExecuteInProcessResult) -> str:
     assert not [e for e in events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY], "a lost table is not retried"
     [failure] = [e for e in events if e.is_step_failure and e.step_key == FACT_KEY.to_python_identifier()]
     return failure.step_failure_data.user_failure_data.description
-
-
-def execute(url: str, statement: str) -> None:
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
 
 
 def tables(url: str) -> list[str]:

@@ -4,23 +4,14 @@ query counts rows that break the keys (planted directly in the table)."""
 from datetime import datetime, timedelta
 
 import dagster as dg
-import psycopg2
 
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import extract_assets
 from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
 from medrobotics_dagster.defs.telemetry.checks import key_problems, telemetry_checks
 from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster_tests.database import execute
 from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, lines, resources, world  # noqa: F401
-
-
-def execute(url: str, statement: str) -> None:
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
 
 
 def run(world) -> dict:
