@@ -8,7 +8,7 @@ setup(
     version="0.1.0",
     description="Surgical-robot data platform: operational data and robot telemetry into a Redshift star schema.",
     packages=find_packages(exclude=["medrobotics_dagster_tests*"]),
-    python_requires=">=3.10",
+    python_requires=">=3.11",
     install_requires=[
         f"dagster=={DAGSTER_VERSION}",
         f"dagster-webserver=={DAGSTER_VERSION}",

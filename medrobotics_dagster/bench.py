@@ -13,8 +13,8 @@ import multiprocessing
 import resource
 import time
 import warnings
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from medrobotics_dagster.resources.databases import Warehouse
 
@@ -40,7 +40,11 @@ def _load_in_child(first: str, last: str, queue) -> None:
     started = time.perf_counter()
     result = _materialize_range([SAMPLES_KEY, QUARANTINE_KEY, FACT_KEY], first, last)
     wall = time.perf_counter() - started
-    steps = {event.step_key: event.event_specific_data.duration_ms / 1000 for event in result.all_events if event.is_step_success}
+    steps = {
+        event.step_key: event.event_specific_data.duration_ms / 1000
+        for event in result.all_events
+        if event.is_step_success
+    }
     queue.put((result.success, wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, steps))
 
 
@@ -63,7 +67,11 @@ def copy_baseline(warehouse: Warehouse) -> float:
 
 
 def run_bench(
-    scale: float, seed: int = 42, echo: Callable[[str], None] = print, start: date | None = None, end: date | None = None
+    scale: float,
+    seed: int = 42,
+    echo: Callable[[str], None] = print,
+    start: date | None = None,
+    end: date | None = None,
 ) -> str:
     """Generate (or reuse) a world (default: history start .. yesterday), time the telemetry load and the baseline,
     return the result line."""
@@ -75,7 +83,9 @@ def run_bench(
     resources = resources_for_environment()
     source, warehouse, lake = resources["source_db"], resources["warehouse"], resources["lake"]
     if warehouse.dialect != "postgres":
-        raise SystemExit("medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL")
+        raise SystemExit(
+            "medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL"
+        )
     days = procedure_days(source)
     if days is None:
         echo(f"source is empty: generating a world at scale {scale} ...")

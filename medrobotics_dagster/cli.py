@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Callable, NoReturn, Optional, Sequence
+from typing import NoReturn
 
 import psycopg2
 
@@ -75,8 +76,15 @@ def add_generate(subparsers) -> None:
 
 def add_history_window(parser) -> None:
     """--start/--end: the generated history (default: the two years ending yesterday, UTC)."""
-    parser.add_argument("--start", type=iso_date, default=None, help="first day of the generated history (default: the first daily partition, MEDROBOTICS_HISTORY_START)")
-    parser.add_argument("--end", type=iso_date, default=None, help="last day of the generated history (default: yesterday, UTC)")
+    parser.add_argument(
+        "--start",
+        type=iso_date,
+        default=None,
+        help="first day of the generated history (default: the first daily partition, MEDROBOTICS_HISTORY_START)",
+    )
+    parser.add_argument(
+        "--end", type=iso_date, default=None, help="last day of the generated history (default: yesterday, UTC)"
+    )
 
 
 def history_window(args: argparse.Namespace) -> tuple[date, date]:
@@ -86,7 +94,9 @@ def history_window(args: argparse.Namespace) -> tuple[date, date]:
     start, end = default_history(args.end)
     start = args.start or start
     if start > end:
-        raise settings.ConfigError("--start/--end", f"the history must start on or before its end, got {start} .. {end}")
+        raise settings.ConfigError(
+            "--start/--end", f"the history must start on or before its end, got {start} .. {end}"
+        )
     return start, end
 
 
@@ -111,7 +121,9 @@ def run_generate(args: argparse.Namespace) -> None:
 def add_simulate_day(subparsers) -> None:
     """`medrobotics simulate-day`: move the synthetic world forward one day."""
     parser = subparsers.add_parser("simulate-day", help="add one day of procedures, telemetry and dimension changes")
-    parser.add_argument("--date", type=iso_date, default=None, help="day to simulate (default: the day after the latest)")
+    parser.add_argument(
+        "--date", type=iso_date, default=None, help="day to simulate (default: the day after the latest)"
+    )
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed (same seed and day, same data)")
     parser.set_defaults(run=run_simulate_day)
 
@@ -131,21 +143,27 @@ def run_simulate_day(args: argparse.Namespace) -> None:
 
 def add_demo(subparsers) -> None:
     """`medrobotics demo`: generate if empty, materialize every asset and partition, print row counts."""
-    parser = subparsers.add_parser("demo", help="generate data if the source is empty, build the warehouse, print counts")
+    parser = subparsers.add_parser(
+        "demo", help="generate data if the source is empty, build the warehouse, print counts"
+    )
     parser.add_argument("--scale", type=positive_float, default=1.0, help="size of the world generated if empty")
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed of the world generated if empty")
     add_history_window(parser)
-    parser.add_argument("--verbose", action="store_true", help="show every dbt and Dagster log line (default: one line per step)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show every dbt and Dagster log line (default: one line per step)"
+    )
     parser.set_defaults(run=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> None:
-    from medrobotics_dagster.demo import MaterializationFailed, run_demo as demo
+    from medrobotics_dagster.demo import MaterializationFailed
+    from medrobotics_dagster.demo import run_demo as demo
 
     start, end = history_window(args)
     if start < settings.history_start():  # a world starting earlier could not be loaded from its first day
         raise settings.ConfigError(
-            "--start", f"{start} is before the first daily partition {settings.history_start()} ({settings.HISTORY_START})"
+            "--start",
+            f"{start} is before the first daily partition {settings.history_start()} ({settings.HISTORY_START})",
         )
     try:
         demo(scale=args.scale, seed=args.seed, start=start, end=end, verbose=args.verbose)
@@ -156,7 +174,9 @@ def run_demo(args: argparse.Namespace) -> None:
 def add_bench(subparsers) -> None:
     """`medrobotics bench`: telemetry load throughput against a bare COPY baseline, in one line."""
     parser = subparsers.add_parser("bench", help="time the telemetry load against a bare COPY of the same rows")
-    parser.add_argument("--scale", type=positive_float, default=1.0, help="size of the world generated if the source is empty")
+    parser.add_argument(
+        "--scale", type=positive_float, default=1.0, help="size of the world generated if the source is empty"
+    )
     parser.add_argument("--seed", type=non_negative_int, default=42, help="random seed of the world generated if empty")
     parser.set_defaults(run=run_bench)
 
@@ -185,7 +205,9 @@ def add_query(subparsers) -> None:
     """`medrobotics query`: run one of the fifteen sample queries (dbt analyses) against the warehouse."""
     from medrobotics_dagster.query import add_query_arguments
 
-    parser = subparsers.add_parser("query", help="run a sample query (dbt analysis) against the warehouse; --list names them")
+    parser = subparsers.add_parser(
+        "query", help="run a sample query (dbt analysis) against the warehouse; --list names them"
+    )
     add_query_arguments(parser)
     parser.set_defaults(run=run_query)
 
@@ -204,14 +226,16 @@ SUBCOMMANDS: tuple[Callable, ...] = (add_generate, add_simulate_day, add_demo, a
 
 def build_parser() -> CliParser:
     """The full command-line parser."""
-    parser = CliParser(prog="medrobotics", description="The medrobotics data platform: synthetic source data and a one-command demo.")
+    parser = CliParser(
+        prog="medrobotics", description="The medrobotics data platform: synthetic source data and a one-command demo."
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `medrobotics` console script; returns (and exits with) the process status."""
     args = build_parser().parse_args(argv)
     settings.pin_home()

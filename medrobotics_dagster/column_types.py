@@ -21,8 +21,9 @@ INSERT ... SELECT JSON_PARSE(...) into the table, in the load's one transaction
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import pyarrow as pa
 
@@ -168,9 +169,20 @@ def json() -> ColumnType:
 
 # PostgreSQL type OIDs of result columns -> kinds (timestamptz lands as a UTC TIMESTAMP).
 _OID_KINDS: dict[int, Kind] = {
-    16: "boolean", 20: "bigint", 21: "smallint", 23: "integer", 700: "real", 701: "double",
-    1082: "date", 1114: "timestamp", 1184: "timestamp", 25: "varchar", 1043: "varchar", 1042: "varchar",
-    114: "json", 3802: "json",
+    16: "boolean",
+    20: "bigint",
+    21: "smallint",
+    23: "integer",
+    700: "real",
+    701: "double",
+    1082: "date",
+    1114: "timestamp",
+    1184: "timestamp",
+    25: "varchar",
+    1043: "varchar",
+    1042: "varchar",
+    114: "json",
+    3802: "json",
 }
 NUMERIC_OID = 1700
 # A NUMERIC without declared precision: the widest Redshift holds with a useful scale.
@@ -192,11 +204,30 @@ def from_source_column(column) -> ColumnType:
 
 _SQL_PATTERN = re.compile(r"^\s*([A-Za-z ]+?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 _SQL_KINDS: dict[str, Kind] = {
-    "BOOLEAN": "boolean", "BOOL": "boolean", "SMALLINT": "smallint", "INT2": "smallint", "INTEGER": "integer",
-    "INT": "integer", "INT4": "integer", "BIGINT": "bigint", "INT8": "bigint", "REAL": "real", "FLOAT4": "real",
-    "DOUBLE PRECISION": "double", "FLOAT8": "double", "FLOAT": "double", "NUMERIC": "numeric", "DECIMAL": "numeric",
-    "VARCHAR": "varchar", "CHARACTER VARYING": "varchar", "TEXT": "varchar", "DATE": "date", "TIMESTAMP": "timestamp",
-    "JSONB": "json", "JSON": "json", "SUPER": "json",
+    "BOOLEAN": "boolean",
+    "BOOL": "boolean",
+    "SMALLINT": "smallint",
+    "INT2": "smallint",
+    "INTEGER": "integer",
+    "INT": "integer",
+    "INT4": "integer",
+    "BIGINT": "bigint",
+    "INT8": "bigint",
+    "REAL": "real",
+    "FLOAT4": "real",
+    "DOUBLE PRECISION": "double",
+    "FLOAT8": "double",
+    "FLOAT": "double",
+    "NUMERIC": "numeric",
+    "DECIMAL": "numeric",
+    "VARCHAR": "varchar",
+    "CHARACTER VARYING": "varchar",
+    "TEXT": "varchar",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "JSONB": "json",
+    "JSON": "json",
+    "SUPER": "json",
 }
 
 

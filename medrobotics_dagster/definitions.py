@@ -17,22 +17,24 @@ from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor, tele
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models, warehouse_views
 from medrobotics_dagster.resources.environments import resources_for_environment
 
-defs = with_freshness_policies(dg.Definitions(
-    assets=[
-        *operational_table_specs,
-        raw_telemetry_spec,
-        *extract_assets,
-        *telemetry_assets,
-        warehouse_dbt_models,
-        daily_fact_models,
-        warehouse_views,
-    ],
-    asset_checks=[*unique_key_checks, *telemetry_checks],
-    jobs=[telemetry_job, *operations_jobs],
-    schedules=[daily_warehouse_schedule],
-    sensors=[raw_telemetry_sensor, raw_telemetry_queue_sensor, run_failure_alert_sensor, sensor_watchdog],
-    resources={**resources_for_environment(), "alerts": alert_channel_for_environment()},
-    # Steps run in the run's own process: a process per step would import these definitions again for each step
-    # (seconds apiece), while the steps of a run mostly wait on each other and on the databases.
-    executor=dg.in_process_executor,
-))
+defs = with_freshness_policies(
+    dg.Definitions(
+        assets=[
+            *operational_table_specs,
+            raw_telemetry_spec,
+            *extract_assets,
+            *telemetry_assets,
+            warehouse_dbt_models,
+            daily_fact_models,
+            warehouse_views,
+        ],
+        asset_checks=[*unique_key_checks, *telemetry_checks],
+        jobs=[telemetry_job, *operations_jobs],
+        schedules=[daily_warehouse_schedule],
+        sensors=[raw_telemetry_sensor, raw_telemetry_queue_sensor, run_failure_alert_sensor, sensor_watchdog],
+        resources={**resources_for_environment(), "alerts": alert_channel_for_environment()},
+        # Steps run in the run's own process: a process per step would import these definitions again for each step
+        # (seconds apiece), while the steps of a run mostly wait on each other and on the databases.
+        executor=dg.in_process_executor,
+    )
+)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from datetime import date, datetime, timezone
-from typing import Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.demo_console import Console
@@ -59,9 +59,9 @@ def telemetry_summary(warehouse: Warehouse, lake: Lake) -> str:
 def run_demo(
     scale: float = 1.0,
     seed: int = 42,
-    echo: Optional[Callable[[str], None]] = None,
-    start: Optional[date] = None,
-    end: Optional[date] = None,
+    echo: Callable[[str], None] | None = None,
+    start: date | None = None,
+    end: date | None = None,
     verbose: bool = False,
 ) -> list[tuple[str, int]]:
     """Check every setting, generate if empty, build what is stale (everything the first time), report counts.
@@ -72,7 +72,7 @@ def run_demo(
 
     source, warehouse, lake = SourceDatabase(), Warehouse(), Lake()
     preflight(lake=lake, source=source, warehouse=warehouse)  # one line naming the setting, before any write
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     console = Console(echo, settings.log_dir() / f"demo-{stamp}.log", verbose)
     console.say(f"full log: {console.log_path}" if not verbose else "verbose: every dbt and Dagster log line follows")
     total = time.monotonic()
@@ -90,7 +90,9 @@ def source_days(console: Console, source: SourceDatabase, lake: Lake, scale, see
 
     days = procedure_days(source)
     if days is not None:
-        console.say(f"source: procedures {days[0]} .. {days[1]} (already generated; `medrobotics generate --reset` to replace)")
+        console.say(
+            f"source: procedures {days[0]} .. {days[1]} (already generated; `medrobotics generate --reset` to replace)"
+        )
         return days
     default_start, default_end = default_history(end)
     start, end = start or default_start, end or default_end
@@ -128,7 +130,9 @@ def build_what_is_stale(console: Console, source: SourceDatabase, lake: Lake, da
     daily = daily_selection(defs)
     for first, last in day_ranges(stale, max_ranges=MAX_RANGES):
         count = len([d for d in window if first <= d <= last])
-        with console.step(f"  loading {first} .. {last} ({count:,} day{'s' if count > 1 else ''})", count * len(DAILY_ASSET_KEYS)):
+        with console.step(
+            f"  loading {first} .. {last} ({count:,} day{'s' if count > 1 else ''})", count * len(DAILY_ASSET_KEYS)
+        ):
             check_success(materialize(defs, instance, daily, (first, last), level), f"loading {first} .. {last}", hint)
     if stale:
         now.record(instance, before, set(window))
@@ -170,7 +174,9 @@ def print_summary(console: Console, warehouse: Warehouse, lake: Lake, seconds: f
     console.say("\n" + telemetry_summary(warehouse, lake))
     console.say(f"\ndemo finished in {seconds:.1f} s")
     ui_home = os.environ.get("DAGSTER_HOME") or str(settings.dagster_home())
-    console.say(f"open the UI:  DAGSTER_HOME={ui_home} .venv/bin/dagster dev -w workspace.yaml   (then http://127.0.0.1:3000)")
+    console.say(
+        f"open the UI:  DAGSTER_HOME={ui_home} .venv/bin/dagster dev -w workspace.yaml   (then http://127.0.0.1:3000)"
+    )
 
 
 def _hint(console: Console) -> str:

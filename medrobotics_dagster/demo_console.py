@@ -7,17 +7,18 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional, TextIO
+from typing import TextIO
 
 
 class Console:
     """One line per step on the terminal; everything else (dbt, Dagster, warnings) in the log file."""
 
-    def __init__(self, echo: Optional[Callable[[str], None]], log_path: Path, verbose: bool):
+    def __init__(self, echo: Callable[[str], None] | None, log_path: Path, verbose: bool):
         self.log_path, self.verbose = log_path, verbose
-        self._terminal: Optional[TextIO] = None
+        self._terminal: TextIO | None = None
         self._echo = echo
         self.interactive = False
 

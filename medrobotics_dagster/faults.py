@@ -17,9 +17,10 @@ recognise is left to the retry policy (bounded), never turned into an immediate 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 import dagster as dg
 
@@ -76,8 +77,10 @@ PERMANENT_CONNECT_MESSAGES = [
     (re.compile(r"invalid dsn|invalid connection option|invalid sslmode"), "malformed connection settings"),
     (re.compile(r"server does not support SSL"), "server refuses TLS"),
     (
-        re.compile(r"could not translate host name .*"
-                   r"(Name or service not known|nodename nor servname|No address associated)"),
+        re.compile(
+            r"could not translate host name .*"
+            r"(Name or service not known|nodename nor servname|No address associated)"
+        ),
         "host name does not resolve",
     ),
 ]
@@ -145,8 +148,16 @@ def classify_database_message(message: str, interface: bool = False) -> Fault | 
 # ------------------------------------------------------------------------------------------------- S3 (botocore)
 
 TRANSIENT_S3_CODES = {
-    "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-    "RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable", "PriorRequestNotComplete",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "ServiceUnavailable",
+    "PriorRequestNotComplete",
     "OperationAborted",
 }
 PERMANENT_S3_CODES = {
@@ -192,7 +203,13 @@ def classify_aws_error(exc: BaseException) -> Fault | None:
         return Fault("permanent", "invalid request parameters")
     if isinstance(
         exc,
-        (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ReadTimeoutError, bx.ConnectTimeoutError, bx.ResponseStreamingError),
+        (
+            bx.EndpointConnectionError,
+            bx.ConnectionClosedError,
+            bx.ReadTimeoutError,
+            bx.ConnectTimeoutError,
+            bx.ResponseStreamingError,
+        ),
     ):
         return Fault("transient", f"S3 endpoint unreachable ({type(exc).__name__})")
     return None

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
@@ -97,7 +97,7 @@ class LocalPostgresStorage(DagsterPostgresStorage):
         return {}
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value) -> "LocalPostgresStorage":
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value) -> LocalPostgresStorage:
         enable_event_batching()
         return cls(postgres_url=storage_url(), inst_data=inst_data)
 

@@ -6,8 +6,8 @@ one place that turns "these assets over these days" into a Dagster run outside a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable
 
 import dagster as dg
 
@@ -33,7 +33,11 @@ def day_ranges(
     runs become one run over their span (re-materializing a loaded day is harmless, a run's start is not free)."""
     ranges: list[list[date]] = []
     for day in sorted({d if isinstance(d, date) else date.fromisoformat(d) for d in days}):
-        if ranges and day - ranges[-1][1] == timedelta(days=1) and (max_days is None or (day - ranges[-1][0]).days < max_days):
+        if (
+            ranges
+            and day - ranges[-1][1] == timedelta(days=1)
+            and (max_days is None or (day - ranges[-1][0]).days < max_days)
+        ):
             ranges[-1][1] = day
         else:
             ranges.append([day, day])
@@ -112,5 +116,7 @@ def materialize_everything(
     before, views = whole_selections(defs)
     check_success(materialize(defs, instance, before, log_level=log_level), "the dimensions")
     if days is not None:
-        check_success(materialize(defs, instance, daily_selection(defs), days, log_level), f"loading {days[0]} .. {days[1]}")
+        check_success(
+            materialize(defs, instance, daily_selection(defs), days, log_level), f"loading {days[0]} .. {days[1]}"
+        )
     check_success(materialize(defs, instance, views, log_level=log_level), "the views")

@@ -19,9 +19,10 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -65,7 +66,9 @@ def query_name(text: str) -> str:
 def add_query_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", type=query_name, help="the sample query to run (see --list)")
     parser.add_argument("--list", action="store_true", help="name the sample queries with a one-line description")
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output: aligned table (default), csv or json")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="table", help="output: aligned table (default), csv or json"
+    )
 
 
 def list_text() -> str:
@@ -82,10 +85,12 @@ class WarehouseTarget:
     dialect: Dialect
 
     @classmethod
-    def configured(cls) -> "WarehouseTarget":
+    def configured(cls) -> WarehouseTarget:
         from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
 
-        return cls(resolve_database_url(settings.WAREHOUSE_URL, settings.WAREHOUSE_DB_NAME), settings.warehouse_dialect())
+        return cls(
+            resolve_database_url(settings.WAREHOUSE_URL, settings.WAREHOUSE_DB_NAME), settings.warehouse_dialect()
+        )
 
     def compiled_dir(self) -> Path:
         """One folder per target and database: compiled SQL names the database it was compiled for."""
@@ -112,20 +117,36 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
 
     put_dbt_on_path()
-    with tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work, dbt_process_env(dbt_connection_env(target.url, target.dialect)):
+    with (
+        tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work,
+        dbt_process_env(dbt_connection_env(target.url, target.dialect)),
+    ):
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
         # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
         with contextlib.redirect_stdout(io.StringIO()):
             result = dbtRunner().invoke(
-            [
-                "compile", "--select", "resource_type:analysis",
-                "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR),
-                "--target-path", str(Path(work) / "target"), "--log-path", str(Path(work) / "logs"),
-                "--no-introspect", "--no-populate-cache", "--quiet", "--no-send-anonymous-usage-stats",
-            ]
+                [
+                    "compile",
+                    "--select",
+                    "resource_type:analysis",
+                    "--project-dir",
+                    str(SQL_DIR),
+                    "--profiles-dir",
+                    str(SQL_DIR),
+                    "--target-path",
+                    str(Path(work) / "target"),
+                    "--log-path",
+                    str(Path(work) / "logs"),
+                    "--no-introspect",
+                    "--no-populate-cache",
+                    "--quiet",
+                    "--no-send-anonymous-usage-stats",
+                ]
             )
     if not result.success:
-        raise QueryFailed(f"dbt could not compile the queries: {_first_line(result.exception) if result.exception else 'see dbt output'}")
+        raise QueryFailed(
+            f"dbt could not compile the queries: {_first_line(result.exception) if result.exception else 'see dbt output'}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     for node_result in result.result.results if result.result is not None else []:
         node = node_result.node
@@ -178,10 +199,14 @@ def format_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str = "table
         writer.writerows([[_cell(v) for v in row] for row in rows])
         return buffer.getvalue().rstrip("\n")
     cells = [[_cell(v) for v in row] for row in rows]
-    numeric = [
-        all(v is None or (isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool)) for v in column)
-        for column in zip(*rows)
-    ] if rows else [False] * len(columns)
+    numeric = (
+        [
+            all(v is None or (isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool)) for v in column)
+            for column in zip(*rows)
+        ]
+        if rows
+        else [False] * len(columns)
+    )
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values: Sequence[str]) -> str:

@@ -52,7 +52,7 @@ class SourceVersions:
     tables: dict[str, str] = field(default_factory=dict)  # dimension source table -> hash of its rows
 
     @classmethod
-    def current(cls, source: SourceDatabase, lake: Lake) -> "SourceVersions":
+    def current(cls, source: SourceDatabase, lake: Lake) -> SourceVersions:
         from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, classify
 
         versions = cls()
@@ -76,13 +76,15 @@ class SourceVersions:
         return versions
 
     @classmethod
-    def recorded(cls, instance: dg.DagsterInstance) -> "SourceVersions":
+    def recorded(cls, instance: dg.DagsterInstance) -> SourceVersions:
         """The versions the last successful demo runs loaded, from the source assets' latest observations."""
         versions = cls()
         seen: set[str] = set()
         cursor = None
         while True:  # newest first: the first observation of each partition is its latest
-            result = instance.fetch_observations(dg.AssetRecordsFilter(asset_key=RAW_TELEMETRY_KEY), limit=5000, cursor=cursor)
+            result = instance.fetch_observations(
+                dg.AssetRecordsFilter(asset_key=RAW_TELEMETRY_KEY), limit=5000, cursor=cursor
+            )
             for record in result.records:
                 event = record.asset_observation
                 if event is not None and event.partition and event.partition not in seen:
@@ -101,15 +103,17 @@ class SourceVersions:
                 versions.procedures = dict(entry.value)
         return versions
 
-    def changed_days(self, before: "SourceVersions") -> set[str]:
+    def changed_days(self, before: SourceVersions) -> set[str]:
         """Days whose telemetry or procedures differ (and the day after a procedures change)."""
-        stale = {d for d in set(self.telemetry) | set(before.telemetry) if self.telemetry.get(d) != before.telemetry.get(d)}
+        stale = {
+            d for d in set(self.telemetry) | set(before.telemetry) if self.telemetry.get(d) != before.telemetry.get(d)
+        }
         for d in set(self.procedures) | set(before.procedures):
             if self.procedures.get(d) != before.procedures.get(d):
                 stale |= {d, (date.fromisoformat(d) + timedelta(days=1)).isoformat()}
         return stale
 
-    def record_tables(self, instance: dg.DagsterInstance, before: "SourceVersions") -> None:
+    def record_tables(self, instance: dg.DagsterInstance, before: SourceVersions) -> None:
         """Observe the dimension source tables whose rows changed since the last recorded load."""
         for table, version in self.tables.items():
             if before.tables.get(table) != version:
@@ -117,7 +121,7 @@ class SourceVersions:
                     dg.AssetObservation(asset_key=dg.AssetKey(["source", table]), tags={DATA_VERSION_TAG: version})
                 )
 
-    def record(self, instance: dg.DagsterInstance, before: "SourceVersions", days: set[str]) -> None:
+    def record(self, instance: dg.DagsterInstance, before: SourceVersions, days: set[str]) -> None:
         """Observe the loaded versions of `days` (only those that changed) on the source assets."""
         observations = []
         for day in sorted(days):
@@ -172,7 +176,9 @@ def dimension_versions(source: SourceDatabase) -> dict[str, str]:
     """A hash of each dimension source table's rows (the tables are small: thousands of rows)."""
     versions = {}
     for table in DIMENSION_TABLES:  # fixed names, not input
-        frame = source.read_frame(f"SELECT md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), '')) AS v FROM {table} t")
+        frame = source.read_frame(
+            f"SELECT md5(coalesce(string_agg(md5(t::text), '' ORDER BY md5(t::text)), '')) AS v FROM {table} t"
+        )
         versions[table] = frame.iloc[0]["v"][:20]
     return versions
 
@@ -180,7 +186,9 @@ def dimension_versions(source: SourceDatabase) -> dict[str, str]:
 def recorded_dimension_versions(instance: dg.DagsterInstance) -> dict[str, str]:
     versions = {}
     for table in DIMENSION_TABLES:
-        latest = instance.fetch_observations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(["source", table])), limit=1).records
+        latest = instance.fetch_observations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["source", table])), limit=1
+        ).records
         if latest and latest[0].asset_observation is not None:
             versions[table] = (latest[0].asset_observation.tags or {}).get(DATA_VERSION_TAG, "")
     return versions

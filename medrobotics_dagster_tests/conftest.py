@@ -7,7 +7,7 @@ import os
 import socket
 import tempfile
 import uuid
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg2
 import pytest
@@ -82,9 +82,15 @@ def s3_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    }
     os.environ.update(
-        AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+        AWS_ENDPOINT_URL_S3=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
     )
     yield endpoint
     server.stop()
@@ -112,7 +118,10 @@ def medrobotics_home(tmp_path, monkeypatch):
     home = tmp_path / ".medrobotics"
     monkeypatch.setenv("MEDROBOTICS_HOME", str(home))
     for var in (
-        "MEDROBOTICS_ENV", "MEDROBOTICS_SOURCE_DB_URL", "MEDROBOTICS_WAREHOUSE_URL", "MEDROBOTICS_LAKE_URL",
+        "MEDROBOTICS_ENV",
+        "MEDROBOTICS_SOURCE_DB_URL",
+        "MEDROBOTICS_WAREHOUSE_URL",
+        "MEDROBOTICS_LAKE_URL",
         "MEDROBOTICS_DAGSTER_STORAGE_URL",
     ):
         monkeypatch.delenv(var, raising=False)

@@ -29,8 +29,21 @@ class DagsterDev:
         self.log_path = log_path
         self.log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def log_tail(self) -> str:
@@ -43,7 +56,9 @@ class DagsterDev:
                 raise RuntimeError(f"dagster dev exited ({self.process.returncode}):\n{self.log_tail()}")
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/server_info", timeout=2).read()
-                result = client._execute("{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
+                result = client._execute(
+                    "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+                )
                 entries = result["workspaceOrError"]["locationEntries"]
                 if any(e["name"] == LOCATION and e["loadStatus"] == "LOADED" for e in entries):
                     return

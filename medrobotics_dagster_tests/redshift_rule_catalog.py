@@ -13,8 +13,9 @@ Rules with `over="dbt"` read a dbt model's Jinja source instead of SQL (see `che
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 from sqlglot import exp
 

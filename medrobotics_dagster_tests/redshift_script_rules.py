@@ -4,7 +4,7 @@ GRANT does with it. Each function takes every parsed statement of the script and
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlglot import exp
 

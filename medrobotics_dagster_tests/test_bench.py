@@ -11,7 +11,9 @@ LINE = re.compile(
 )
 
 
-def test_bench_loads_every_sample_and_prints_one_line(source_url, warehouse_url, dagster_storage, tmp_path, monkeypatch):
+def test_bench_loads_every_sample_and_prints_one_line(
+    source_url, warehouse_url, dagster_storage, tmp_path, monkeypatch
+):
     monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(tmp_path / "lake"))
@@ -21,6 +23,10 @@ def test_bench_loads_every_sample_and_prints_one_line(source_url, warehouse_url,
     assert match, line
     lines = sum(path.read_bytes().count(b"\n") for path in (tmp_path / "lake" / "raw" / "telemetry").rglob("*.json"))
     assert int(match.group(1)) == lines  # every generated sample is in the fact
-    assert int(match.group(1)) == query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0] > 0
+    assert (
+        int(match.group(1)) == query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0] > 0
+    )
     assert query(warehouse_url, "SELECT count(*) FROM analytics.telemetry_quarantine") == [(0,)]
-    assert query(warehouse_url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'bench_copy_baseline'") == [(0,)]
+    assert query(
+        warehouse_url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'bench_copy_baseline'"
+    ) == [(0,)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC
 
 import pytest
 
@@ -108,7 +109,9 @@ def aws_env(**overrides: str) -> dict[str, str]:
     """The moto endpoint and keys the s3_endpoint fixture set, for a subprocess; no shared files, no IMDS."""
     names = ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
     env = {k: os.environ[k] for k in names}
-    env.update(AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_CONFIG_FILE="/nonexistent", AWS_EC2_METADATA_DISABLED="true")
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent", AWS_CONFIG_FILE="/nonexistent", AWS_EC2_METADATA_DISABLED="true"
+    )
     env.update(overrides)
     return env
 
@@ -117,7 +120,11 @@ def run_without_aws_keys(*args: str, env: dict[str, str]) -> subprocess.Complete
     """Like run_cli, with no AWS credentials anywhere in the environment."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MEDROBOTICS_", "AWS_"))}
     return subprocess.run(
-        [sys.executable, "-m", "medrobotics_dagster.cli", *args], env={**base, **env}, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "medrobotics_dagster.cli", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -150,8 +157,14 @@ def test_unreachable_s3_endpoint_is_one_line_exit_2_and_quick(command, env):
     import time
 
     started = time.monotonic()
-    aws = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{free_port()}", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}
+    aws = {
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{free_port()}",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_CONFIG_FILE": "/nonexistent",
+    }
     result = run_without_aws_keys(command, *SMALL, env={**env, **aws, "MEDROBOTICS_LAKE_URL": "s3://some-bucket/lake"})
     assert_one_line_error(result, "MEDROBOTICS_LAKE_URL", "cannot reach", "AWS_ENDPOINT_URL_S3")
     assert result.returncode == 2
@@ -160,21 +173,36 @@ def test_unreachable_s3_endpoint_is_one_line_exit_2_and_quick(command, env):
 
 def test_demo_checks_the_lake_before_the_warehouse_and_writes_nothing(env, s3_endpoint, warehouse_url):
     result = run_cli(
-        "demo", *SMALL,
-        env={**env, **aws_env(), "MEDROBOTICS_LAKE_URL": "s3://no-such-bucket-demo/lake",
-             "MEDROBOTICS_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/x"},
+        "demo",
+        *SMALL,
+        env={
+            **env,
+            **aws_env(),
+            "MEDROBOTICS_LAKE_URL": "s3://no-such-bucket-demo/lake",
+            "MEDROBOTICS_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/x",
+        },
     )
     assert_one_line_error(result, "MEDROBOTICS_LAKE_URL", "no-such-bucket-demo")
     assert result.returncode == 2
-    ok_warehouse = run_cli("demo", *SMALL, env={**env, **aws_env(), "MEDROBOTICS_LAKE_URL": "s3://no-such-bucket-demo/lake",
-                                                 "MEDROBOTICS_WAREHOUSE_URL": warehouse_url})
+    ok_warehouse = run_cli(
+        "demo",
+        *SMALL,
+        env={
+            **env,
+            **aws_env(),
+            "MEDROBOTICS_LAKE_URL": "s3://no-such-bucket-demo/lake",
+            "MEDROBOTICS_WAREHOUSE_URL": warehouse_url,
+        },
+    )
     assert_one_line_error(ok_warehouse, "MEDROBOTICS_LAKE_URL")
     assert warehouse_schemas(warehouse_url) == [] and warehouse_schemas(env["MEDROBOTICS_SOURCE_DB_URL"]) == []
 
 
 def test_generate_on_a_filled_source_names_a_bad_lake_first(env, s3_endpoint):
     assert run_cli("generate", *SMALL, env=env).returncode == 0
-    result = run_cli("generate", *SMALL, env={**env, **aws_env(), "MEDROBOTICS_LAKE_URL": "s3://no-such-bucket-filled/lake"})
+    result = run_cli(
+        "generate", *SMALL, env={**env, **aws_env(), "MEDROBOTICS_LAKE_URL": "s3://no-such-bucket-filled/lake"}
+    )
     assert_one_line_error(result, "MEDROBOTICS_LAKE_URL")
     assert "already holds data" not in result.stderr and result.returncode == 2
 
@@ -189,9 +217,17 @@ def test_unusable_home_names_the_setting(tmp_path):
 
 @pytest.mark.parametrize("problem", ["missing", "relative", "a-file"])
 def test_an_unusable_dagster_home_is_one_line_exit_2_before_anything_runs(problem, env, warehouse_url, tmp_path):
-    target = {"missing": str(tmp_path / "not-yet" / "dagster"), "relative": "dagster_home", "a-file": str(tmp_path / "x")}[problem]
+    target = {
+        "missing": str(tmp_path / "not-yet" / "dagster"),
+        "relative": "dagster_home",
+        "a-file": str(tmp_path / "x"),
+    }[problem]
     (tmp_path / "x").write_text("x")
-    settings = {"MEDROBOTICS_WAREHOUSE_URL": warehouse_url, "MEDROBOTICS_HOME": str(tmp_path / "home"), "DAGSTER_HOME": target}
+    settings = {
+        "MEDROBOTICS_WAREHOUSE_URL": warehouse_url,
+        "MEDROBOTICS_HOME": str(tmp_path / "home"),
+        "DAGSTER_HOME": target,
+    }
     result = run_cli("demo", env={**env, **settings})
     assert_one_line_error(result, "DAGSTER_HOME")
     assert result.returncode == 2
@@ -200,8 +236,13 @@ def test_an_unusable_dagster_home_is_one_line_exit_2_before_anything_runs(proble
 
 def test_prod_demo_without_an_iam_role_names_the_setting(env, warehouse_url, s3_bucket):
     plain = "?sslmode=disable"  # production asks for TLS by default; the local test server has none
-    prod = {**aws_env(), "MEDROBOTICS_ENV": "prod", "MEDROBOTICS_SOURCE_DB_URL": env["MEDROBOTICS_SOURCE_DB_URL"] + plain,
-            "MEDROBOTICS_WAREHOUSE_URL": warehouse_url + plain, "MEDROBOTICS_LAKE_URL": f"s3://{s3_bucket}/lake"}
+    prod = {
+        **aws_env(),
+        "MEDROBOTICS_ENV": "prod",
+        "MEDROBOTICS_SOURCE_DB_URL": env["MEDROBOTICS_SOURCE_DB_URL"] + plain,
+        "MEDROBOTICS_WAREHOUSE_URL": warehouse_url + plain,
+        "MEDROBOTICS_LAKE_URL": f"s3://{s3_bucket}/lake",
+    }
     result = run_cli("demo", env=prod)
     assert_one_line_error(result, "MEDROBOTICS_REDSHIFT_IAM_ROLE")
     assert result.returncode == 2
@@ -215,18 +256,22 @@ def test_history_window_that_ends_before_it_starts_is_one_line(command, env):
 
 
 def test_generate_defaults_to_the_history_start_through_yesterday_and_keeps_fixed_windows(env):
-    from datetime import date, timedelta, timezone, datetime
+    from datetime import date, datetime, timedelta
 
-    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     start = yesterday - timedelta(days=400)
     result = run_cli("generate", *SMALL, "--seed", "3", env={**env, "MEDROBOTICS_HISTORY_START": start.isoformat()})
     assert result.returncode == 0, result.stderr
     assert f"({start} .. {yesterday})" in result.stdout
-    fixed = run_cli("generate", *SMALL, "--seed", "3", "--reset", "--start", "2023-01-01", "--end", "2024-12-31", env=env)
+    fixed = run_cli(
+        "generate", *SMALL, "--seed", "3", "--reset", "--start", "2023-01-01", "--end", "2024-12-31", env=env
+    )
     assert "(2023-01-01 .. 2024-12-31)" in fixed.stdout
     assert date(2024, 12, 31) < yesterday
     early = run_cli("demo", "--start", "2022-12-31", env={**env, "MEDROBOTICS_HISTORY_START": "2023-01-01"})
-    assert early.returncode == 2 and "--start: 2022-12-31 is before the first daily partition 2023-01-01" in early.stderr
+    assert (
+        early.returncode == 2 and "--start: 2022-12-31 is before the first daily partition 2023-01-01" in early.stderr
+    )
 
 
 def test_settings_do_not_depend_on_resources():
@@ -237,7 +282,10 @@ def test_settings_do_not_depend_on_resources():
 
     assert "medrobotics_dagster.resources" not in inspect.getsource(settings)
     code = "import sys, medrobotics_dagster.settings; print(sorted(m for m in sys.modules if m.startswith('medrobotics_dagster.')))"
-    assert "resources" not in subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert (
+        "resources"
+        not in subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
 
 
 @pytest.mark.parametrize(

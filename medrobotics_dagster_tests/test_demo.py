@@ -10,10 +10,10 @@ import pytest
 
 from medrobotics_dagster.demo import MAX_RANGES, run_demo
 from medrobotics_dagster.materialize import DAILY_ASSET_KEYS, daily_asset_keys, day_ranges
-from medrobotics_dagster.staleness import partition_window
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.embedded_postgres import stop_embedded_server
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.staleness import partition_window
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
 
 WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 3, 31)}
@@ -40,7 +40,10 @@ def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_
     assert counts["analytics.dim_robots"] >= counts["staging.surgical_robots"] > 0
     files = sum(1 for _ in (embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
     assert counts["analytics.fact_procedure_telemetry"] > 0 and counts["analytics.telemetry_quarantine"] == 0
-    assert f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, {files:,} raw files" in [line.strip() for line in lines]
+    assert (
+        f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, {files:,} raw files"
+        in [line.strip() for line in lines]
+    )
 
     # Readable: a screenful, no dbt progress, no warnings; the full log is a file under the home, named up front.
     text = "\n".join(lines)
@@ -56,7 +59,10 @@ def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_
 
     # a second demo finds the data and everything materialized: no generation, no daily load
     again: list[str] = []
-    assert dict(run_demo(scale=0.02, seed=3, echo=again.append))["analytics.fact_procedures"] == counts["analytics.fact_procedures"]
+    assert (
+        dict(run_demo(scale=0.02, seed=3, echo=again.append))["analytics.fact_procedures"]
+        == counts["analytics.fact_procedures"]
+    )
     assert not any("generating" in line for line in again)
     assert any("up to date" in line for line in again) and not any("loading 20" in line for line in again)
     assert any("nothing to rebuild" in line for line in again), "\n".join(again)
@@ -66,18 +72,25 @@ def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> 
     """Every row of `table` without its load-time columns, sorted."""
     schema, name = table.split(".")
     columns = [
-        c for (c,) in warehouse.query(
+        c
+        for (c,) in warehouse.query(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
             (schema, name),
         )
         if not c.startswith("dbt_") and not c.endswith(("_at", "load_id")) and c not in skip
     ]
-    rows = warehouse.query(f'SELECT {", ".join(f"{c}::text" for c in columns)} FROM {schema}.{name}')
+    rows = warehouse.query(f"SELECT {', '.join(f'{c}::text' for c in columns)} FROM {schema}.{name}")
     return sorted(rows, key=lambda row: tuple("" if v is None else v for v in row))
 
 
-def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_database, dagster_storage, tmp_path, monkeypatch):
-    source_url, warehouse_url, rebuilt_url = make_database("source"), make_database("warehouse"), make_database("rebuilt")
+def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(
+    make_database, dagster_storage, tmp_path, monkeypatch
+):
+    source_url, warehouse_url, rebuilt_url = (
+        make_database("source"),
+        make_database("warehouse"),
+        make_database("rebuilt"),
+    )
     lake_dir = tmp_path / "lake"
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
@@ -113,10 +126,13 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_data
 
     incremental = Warehouse(url=warehouse_url)
     lines_of_day = sum(len(p.read_text().splitlines()) for p in (lake_dir / "raw" / "telemetry").rglob(old_file.name))
-    assert incremental.query(
-        "SELECT count(*) FROM analytics.fact_procedure_telemetry WHERE sample_timestamp >= %s::date AND sample_timestamp < %s::date + 1",
-        (old_day, old_day),
-    )[0][0] == lines_of_day
+    assert (
+        incremental.query(
+            "SELECT count(*) FROM analytics.fact_procedure_telemetry WHERE sample_timestamp >= %s::date AND sample_timestamp < %s::date + 1",
+            (old_day, old_day),
+        )[0][0]
+        == lines_of_day
+    )
 
     # The same source and lake built from nothing, with a fresh Dagster instance (same home: same pseudonym key).
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", rebuilt_url)
@@ -126,15 +142,23 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(make_data
     assert any("to load" in line and "not materialized" in line for line in rebuild), "\n".join(rebuild)
     rebuilt = Warehouse(url=rebuilt_url)
     for table in (
-        "staging.surgical_procedures", "staging.procedure_outcomes", "staging.facilities", "staging.surgeons",
-        "staging.surgical_robots", "staging.robot_maintenance_logs", "analytics.fact_procedure_telemetry",
-        "analytics.telemetry_quarantine", "analytics.fact_procedures_quarantine",
+        "staging.surgical_procedures",
+        "staging.procedure_outcomes",
+        "staging.facilities",
+        "staging.surgeons",
+        "staging.surgical_robots",
+        "staging.robot_maintenance_logs",
+        "analytics.fact_procedure_telemetry",
+        "analytics.telemetry_quarantine",
+        "analytics.fact_procedures_quarantine",
     ):
         assert table_rows(incremental, table) == table_rows(rebuilt, table), table
     # Facts: the same procedures and measures; the dimension keys of an SCD2 history may differ from a rebuild
     # that only ever saw the current dimension rows, so they are compared through the natural ids.
     keys = ("robot_key", "surgeon_key", "facility_key")
-    assert table_rows(incremental, "analytics.fact_procedures", keys) == table_rows(rebuilt, "analytics.fact_procedures", keys)
+    assert table_rows(incremental, "analytics.fact_procedures", keys) == table_rows(
+        rebuilt, "analytics.fact_procedures", keys
+    )
 
 
 def test_partition_window_runs_from_the_first_day_of_data_to_the_day_after_the_last():
@@ -152,11 +176,16 @@ def test_the_daily_asset_keys_known_without_the_definitions_are_the_definitions_
 
 
 def test_day_ranges_group_consecutive_days_and_merge_many_ranges():
-    assert day_ranges({"2023-01-02", "2023-01-01", "2023-01-05"}) == [("2023-01-01", "2023-01-02"), ("2023-01-05", "2023-01-05")]
+    assert day_ranges({"2023-01-02", "2023-01-01", "2023-01-05"}) == [
+        ("2023-01-01", "2023-01-02"),
+        ("2023-01-05", "2023-01-05"),
+    ]
     scattered = {f"2023-01-{d:02d}" for d in (1, 3, 5, 7, 9, 11)}
     assert day_ranges(scattered, max_ranges=MAX_RANGES) == [("2023-01-01", "2023-01-11")]
     assert len(day_ranges(scattered)) == 6
     assert day_ranges(set()) == []
     assert day_ranges([date(2023, 1, d) for d in range(1, 11)], max_days=4) == [
-        ("2023-01-01", "2023-01-04"), ("2023-01-05", "2023-01-08"), ("2023-01-09", "2023-01-10")
+        ("2023-01-01", "2023-01-04"),
+        ("2023-01-05", "2023-01-08"),
+        ("2023-01-09", "2023-01-10"),
     ]

@@ -18,8 +18,8 @@ import psycopg2
 import pytest
 
 from medrobotics_dagster import faults
-from medrobotics_dagster.faults import Fault, classify, fail_fast_on_permanent_faults
 from medrobotics_dagster.defs.staging import operational_extracts
+from medrobotics_dagster.faults import Fault, classify, fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
@@ -110,7 +110,9 @@ def test_a_wrong_database_user_or_host_is_one_permanent_line_naming_the_setting(
     fault = classify(error)
     assert fault == Fault("permanent", reason)
     message = faults.permanent_failure("load of staging.readings", error, fault).description
-    assert message.startswith(f"load of staging.readings failed permanently ({reason}): MEDROBOTICS_WAREHOUSE_URL: cannot connect")
+    assert message.startswith(
+        f"load of staging.readings failed permanently ({reason}): MEDROBOTICS_WAREHOUSE_URL: cannot connect"
+    )
     assert "\n" not in message
 
 
@@ -164,7 +166,9 @@ def test_a_connection_terminated_mid_statement_is_transient(warehouse_url):
     assert classify(error).kind == "transient", error
 
 
-def test_s3_throttling_and_server_errors_are_transient_access_denied_and_missing_buckets_are_permanent(s3_endpoint, s3_bucket, monkeypatch):
+def test_s3_throttling_and_server_errors_are_transient_access_denied_and_missing_buckets_are_permanent(
+    s3_endpoint, s3_bucket, monkeypatch
+):
     with S3FaultProxy(s3_endpoint) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
         # max_attempts=1: one retry by the client (botocore counts retries), so two faults reach the caller
@@ -176,7 +180,9 @@ def test_s3_throttling_and_server_errors_are_transient_access_denied_and_missing
         proxy.fail(1, 403, "AccessDenied")  # never retried by the client
         denied = classify(error_of(lambda: list(Lake(url=f"s3://{s3_bucket}/lake", max_attempts=1).list("raw/"))))
         proxy.fail(0)
-        missing_bucket = classify(error_of(lambda: list(Lake(url=f"s3://mr-no-such-{uuid.uuid4().hex[:8]}/x", max_attempts=1).list("raw/"))))
+        missing_bucket = classify(
+            error_of(lambda: list(Lake(url=f"s3://mr-no-such-{uuid.uuid4().hex[:8]}/x", max_attempts=1).list("raw/")))
+        )
         missing_key = classify(error_of(lambda: lake.get("raw/none.json")))
     assert slow == Fault("transient", "S3 SlowDown (HTTP 503)")
     assert internal.kind == "transient"
@@ -187,8 +193,16 @@ def test_s3_throttling_and_server_errors_are_transient_access_denied_and_missing
 
 def test_dbt_failures_are_classified_from_run_results():
     failing_test = [("test.x.not_null_fact", "fail", "Got 3 results, configured to fail if != 0")]
-    dropped = [("model.x.dim_robots", "error", "Database Error in model dim_robots: server closed the connection unexpectedly")]
-    missing = [("model.x.dim_robots", "error", 'Database Error in model dim_robots: relation "staging.surgical_robots" does not exist')]
+    dropped = [
+        ("model.x.dim_robots", "error", "Database Error in model dim_robots: server closed the connection unexpectedly")
+    ]
+    missing = [
+        (
+            "model.x.dim_robots",
+            "error",
+            'Database Error in model dim_robots: relation "staging.surgical_robots" does not exist',
+        )
+    ]
     assert faults.classify_dbt_failures(failing_test).permanent
     assert faults.classify_dbt_failures(dropped).kind == "transient"
     assert faults.classify_dbt_failures(missing).permanent
@@ -202,7 +216,9 @@ def facilities_source(source_url) -> str:
     conn = psycopg2.connect(source_url)
     with conn, conn.cursor() as cur:
         apply_schema(conn)
-        cur.executemany("INSERT INTO facilities (facility_id, facility_name, time_zone) VALUES (%s, %s, %s)", FACILITIES)
+        cur.executemany(
+            "INSERT INTO facilities (facility_id, facility_name, time_zone) VALUES (%s, %s, %s)", FACILITIES
+        )
     conn.close()
     return source_url
 
@@ -250,7 +266,9 @@ def test_the_production_retry_policies_back_off_exponentially_with_jitter():
         assert asset.op.retry_policy == operational_extracts.EXTRACT_RETRY_POLICY
 
 
-def test_a_source_connection_dropped_mid_extract_is_retried_and_the_load_completes(facilities_source, warehouse_url, tmp_path, monkeypatch):
+def test_a_source_connection_dropped_mid_extract_is_retried_and_the_load_completes(
+    facilities_source, warehouse_url, tmp_path, monkeypatch
+):
     lock = HeldLock(facilities_source, "facilities")
     killed: list = []
     watcher = terminate_when_waiting(facilities_source.rsplit("/", 1)[1], killed)
@@ -266,7 +284,9 @@ def test_a_source_connection_dropped_mid_extract_is_retried_and_the_load_complet
     assert query(warehouse_url, "SELECT count(*) FROM staging.facilities") == [(len(FACILITIES),)]
 
 
-def test_a_warehouse_connection_dropped_mid_load_is_retried_and_leaves_no_duplicates(facilities_source, warehouse_url, tmp_path, monkeypatch):
+def test_a_warehouse_connection_dropped_mid_load_is_retried_and_leaves_no_duplicates(
+    facilities_source, warehouse_url, tmp_path, monkeypatch
+):
     asset = facilities_extract(monkeypatch)
     assert materialize_extract(asset, facilities_source, warehouse_url, tmp_path).success
     lock = HeldLock(warehouse_url, "staging.facilities")
@@ -285,7 +305,9 @@ def test_a_warehouse_connection_dropped_mid_load_is_retried_and_leaves_no_duplic
 def test_a_source_database_that_does_not_exist_fails_at_once_with_one_message(warehouse_url, tmp_path, monkeypatch):
     missing = SERVER_URL.rsplit("/", 1)[0] + f"/mr_missing_{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
-    result = materialize_extract(facilities_extract(monkeypatch, dg.RetryPolicy(max_retries=3, delay=30)), missing, warehouse_url, tmp_path)
+    result = materialize_extract(
+        facilities_extract(monkeypatch, dg.RetryPolicy(max_retries=3, delay=30)), missing, warehouse_url, tmp_path
+    )
     assert not result.success
     assert attempts(result) == 1 and time.monotonic() - started < 25  # no 30 s retry delay was waited
     message = step_failure_message(result)
@@ -294,7 +316,9 @@ def test_a_source_database_that_does_not_exist_fails_at_once_with_one_message(wa
 
 
 def test_a_missing_source_table_fails_at_once(source_url, warehouse_url, tmp_path, monkeypatch):
-    result = materialize_extract(facilities_extract(monkeypatch, dg.RetryPolicy(max_retries=3, delay=30)), source_url, warehouse_url, tmp_path)
+    result = materialize_extract(
+        facilities_extract(monkeypatch, dg.RetryPolicy(max_retries=3, delay=30)), source_url, warehouse_url, tmp_path
+    )
     assert not result.success and attempts(result) == 1
     assert 'relation "facilities" does not exist' in step_failure_message(result)
 
@@ -323,10 +347,16 @@ def test_s3_slowdown_is_absorbed_by_the_client_and_then_by_the_step_retry(s3_end
     with S3FaultProxy(s3_endpoint) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
         proxy.fail(1, 503, "SlowDown")  # one throttled request: botocore's own retry absorbs it
-        result = dg.materialize([lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake", max_attempts=2)})
+        result = dg.materialize(
+            [lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake", max_attempts=2)}
+        )
         assert result.success and attempts(result) == 1 and proxy.plan.served == 1
-        proxy.fail(3, 503, "SlowDown")  # all three of the client's attempts (max_attempts=2 retries): the step's RetryPolicy takes over
-        result = dg.materialize([lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake", max_attempts=2)})
+        proxy.fail(
+            3, 503, "SlowDown"
+        )  # all three of the client's attempts (max_attempts=2 retries): the step's RetryPolicy takes over
+        result = dg.materialize(
+            [lake_reader(FAST_RETRY)], resources={"lake": Lake(url=f"s3://{s3_lake}/lake", max_attempts=2)}
+        )
         assert result.success and attempts(result) == 2 and proxy.plan.served == 3
 
 
@@ -348,21 +378,29 @@ def test_a_warehouse_closed_for_maintenance_is_retried_with_a_warning_and_the_lo
     url = make_database("maintenance")
     manager = WarehouseIOManager(warehouse=Warehouse(url=url), lake=Lake(url=str(tmp_path / "lake")))
 
-    @dg.asset(key=["staging", "readings"], io_manager_key="warehouse_io_manager", retry_policy=dg.RetryPolicy(max_retries=2, delay=0))
+    @dg.asset(
+        key=["staging", "readings"],
+        io_manager_key="warehouse_io_manager",
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=0),
+    )
     def readings(context) -> pd.DataFrame:
         allow_connections(url, context.retry_number > 0)  # closed during the first attempt's load, open again after
         return pd.DataFrame({"reading_id": ["r1", "r2"], "value": [1.0, 2.0]})
 
     instance = dg.DagsterInstance.ephemeral()
     try:
-        result = dg.materialize([readings], resources={"warehouse_io_manager": manager}, instance=instance, raise_on_error=False)
+        result = dg.materialize(
+            [readings], resources={"warehouse_io_manager": manager}, instance=instance, raise_on_error=False
+        )
     finally:
         allow_connections(url, True)
     assert result.success
     assert [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
     assert any(
-        m.startswith("attempt 1 of 3 of staging/readings failed (transient fault: ConfigError: MEDROBOTICS_WAREHOUSE_URL")
+        m.startswith(
+            "attempt 1 of 3 of staging/readings failed (transient fault: ConfigError: MEDROBOTICS_WAREHOUSE_URL"
+        )
         and "not currently accepting connections" in m
         for m in warnings
     ), warnings

@@ -2,7 +2,6 @@
 written in one batch, and a failed range run's partitions shown as failed (what the planned-event subset lever
 would lose)."""
 
-
 import dagster as dg
 import pytest
 from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
@@ -62,7 +61,11 @@ def test_a_range_run_plans_every_partition_and_a_failed_one_shows_its_partitions
     assert _range_run(instance, "2024-01-01", "2024-01-03", fail=False).success
     planned = instance.fetch_planned_materializations(dg.AssetKey("daily_totals"), limit=100).records
     assert sorted(r.partition_key for r in planned) == ["2024-01-01", "2024-01-02", "2024-01-03"]
-    assert instance.get_materialized_partitions(dg.AssetKey("daily_totals")) == {"2024-01-01", "2024-01-02", "2024-01-03"}
+    assert instance.get_materialized_partitions(dg.AssetKey("daily_totals")) == {
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    }
 
     failed_run = _range_run(instance, "2024-01-04", "2024-01-05", fail=True)
     assert not failed_run.success
@@ -75,7 +78,9 @@ def test_a_range_run_plans_every_partition_and_a_failed_one_shows_its_partitions
     assert latest.run_id == failed_run.run_id
 
 
-def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(instance, dagster_storage, make_database, tmp_path):
+def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(
+    instance, dagster_storage, make_database, tmp_path
+):
     from medrobotics_dagster_tests.database import query
 
     stock_url = make_database("dagster_stock")
@@ -83,7 +88,9 @@ def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(instance, d
     (tmp_path / "stock" / "dagster.yaml").write_text(
         f"storage:\n  postgres:\n    postgres_url: {stock_url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
     )
-    rows = "SELECT partition, execution_status FROM asset_check_executions WHERE check_name = 'totals_are_sane' ORDER BY 1"
+    rows = (
+        "SELECT partition, execution_status FROM asset_check_executions WHERE check_name = 'totals_are_sane' ORDER BY 1"
+    )
     with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
         for opened in (instance, stock):
             assert _range_run(opened, "2024-01-01", "2024-01-03", fail=False).success

@@ -67,7 +67,15 @@ def test_every_query_runs_on_postgresql_in_every_format(built_warehouse, capsys)
 
 @pytest.mark.parametrize(
     "name",
-    ["x'; DROP TABLE analytics.fact_procedures; --", 'a"b', "semi;colon", "back\\slash", "nul\x00byte", "../../etc/passwd", "q" * 5000],
+    [
+        "x'; DROP TABLE analytics.fact_procedures; --",
+        'a"b',
+        "semi;colon",
+        "back\\slash",
+        "nul\x00byte",
+        "../../etc/passwd",
+        "q" * 5000,
+    ],
 )
 def test_hostile_query_names_are_refused_before_reaching_dbt_or_sql(name, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -77,7 +85,9 @@ def test_hostile_query_names_are_refused_before_reaching_dbt_or_sql(name, capsys
     assert "Traceback" not in err and "unknown query" in err
 
 
-def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_when_the_project_changes(built_warehouse, capsys):
+def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_when_the_project_changes(
+    built_warehouse, capsys
+):
     from medrobotics_dagster.query import WarehouseTarget
 
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0  # compiles all queries once
@@ -87,7 +97,9 @@ def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_whe
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'dagster_dbt', 'pandas'));"
         "print('LOADED', loaded); sys.exit(code)"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ.copy(), timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(expected) and done.stdout.strip().endswith("LOADED []"), done.stdout
 
@@ -152,7 +164,10 @@ def run_json(name: str, url: str, capsys, monkeypatch) -> list[dict]:
 def test_year_over_year_growth_marks_partial_years_and_compares_the_same_days(history_warehouse, capsys, monkeypatch):
     rows = {r["year"]: r for r in run_json("year_over_year_growth", history_warehouse, capsys, monkeypatch)}
     assert [rows[2023]["full_year"], rows[2024]["full_year"]] == [False, False]
-    assert (rows[2023]["procedures"], rows[2024]["procedures"]) == (302, 341)  # +13 % as whole years (with SUR-005's three)
+    assert (rows[2023]["procedures"], rows[2024]["procedures"]) == (
+        302,
+        341,
+    )  # +13 % as whole years (with SUR-005's three)
     assert rows[2023]["compared_days"] is None and rows[2023]["procedure_growth_pct"] is None
     assert rows[2024]["compared_days"] == "03-05..06-17"
     assert (rows[2024]["procedures_on_compared_days"], rows[2024]["previous_year_on_compared_days"]) == (210, 105)

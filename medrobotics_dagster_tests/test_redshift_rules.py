@@ -93,8 +93,7 @@ OLD_VIEW_GRANTS = (
 OLD_README_ROLES = "CREATE ROLE medrobotics_loader LOGIN PASSWORD 'secret';"
 OLD_REDSHIFT_KEY = "select cast(strtol(left(md5(cast(procedure_id as varchar)), 15), 16) as bigint) from staging.p"
 OLD_MODEL_SOURCE = (
-    "select\n    cast(facility_id as varchar(50)) as facility_id\n"
-    "from {{ ref('int_facility_versions') }}"
+    "select\n    cast(facility_id as varchar(50)) as facility_id\nfrom {{ ref('int_facility_versions') }}"
 )
 
 
@@ -122,9 +121,9 @@ def _readme_sql_block_after(marker: str) -> str:
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    after = text[text.index(marker):]
+    after = text[text.index(marker) :]
     start = after.index("```sql") + len("```sql")
-    return after[start:after.index("```", start)]
+    return after[start : after.index("```", start)]
 
 
 def test_the_readmes_redshift_role_statements_follow_the_rules_and_the_postgres_ones_would_not():

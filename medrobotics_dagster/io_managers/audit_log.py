@@ -6,9 +6,10 @@ they exist exactly when it committed; a failed or blocked one writes them in a t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Literal, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import dagster as dg
 import psycopg2.errors
@@ -45,7 +46,7 @@ Status = Literal["succeeded", "failed", "blocked", "retried"]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class AuditRecord:
             "load_finished_at": (self.finished_at or self.started_at).isoformat(),
         }
 
-    def failed(self, status: Status, exc: BaseException) -> "AuditRecord":
+    def failed(self, status: Status, exc: BaseException) -> AuditRecord:
         """This load's record as a failed (or retried) attempt: the cause's class, the first line, no rows."""
         text = (exc.description if isinstance(exc, dg.Failure) else str(exc)).strip()
         cause = exc.__cause__ if isinstance(exc, dg.Failure) and exc.__cause__ is not None else exc
@@ -91,7 +92,7 @@ class AuditRecord:
             error_message=(text.splitlines()[0] if text else type(exc).__name__)[:ERROR_MESSAGE_LIMIT],
         )
 
-    def by_day(self, figures: Mapping[str, Mapping[str, int]] | None = None) -> list["AuditRecord"]:
+    def by_day(self, figures: Mapping[str, Mapping[str, int]] | None = None) -> list[AuditRecord]:
         """One record per UTC day of the window, with that day's figures ({'YYYY-MM-DD': {column: n}});
         an unpartitioned load stays one record."""
         if self.partition_start is None or self.partition_end is None:
@@ -122,7 +123,7 @@ def for_load(
 def _naive(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def utc_days(start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
@@ -154,8 +155,12 @@ def ensure_table(warehouse) -> None:
                 for statement in migrate_sql(current, warehouse.dialect) if current else []:
                     cur.execute(statement)
             return
-        except (psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateTable, psycopg2.errors.DuplicateSchema,
-                psycopg2.errors.DuplicateColumn):
+        except (
+            psycopg2.errors.UniqueViolation,
+            psycopg2.errors.DuplicateTable,
+            psycopg2.errors.DuplicateSchema,
+            psycopg2.errors.DuplicateColumn,
+        ):
             if attempt == 2:
                 raise
 

@@ -8,9 +8,9 @@ partition, so a range run holds one day in memory at a time).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Mapping, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -46,7 +46,6 @@ class StagedParquet:
     sizes: Mapping[str, int]  # bytes of each object (Redshift manifests of Parquet need them)
 
 
-
 def declared_column_types(metadata: Mapping | None) -> dict[str, ColumnType]:
     """Types an asset declares in its definition metadata `column_types` ({name: SQL type text})."""
     declared = (metadata or {}).get("column_types") or {}
@@ -66,9 +65,11 @@ def columns_of(value: pd.DataFrame | pa.Table, declared: Mapping[str, ColumnType
     if isinstance(value, pd.DataFrame):
         types.update(declared_column_types(value.attrs))
     types.update(declared or {})
-    missing = [name for name in value.column_names if name not in types] if isinstance(value, pa.Table) else [
-        str(name) for name in value.columns if name not in types
-    ]
+    missing = (
+        [name for name in value.column_names if name not in types]
+        if isinstance(value, pa.Table)
+        else [str(name) for name in value.columns if name not in types]
+    )
     if missing:
         table = value if isinstance(value, pa.Table) else _inferred_arrow(value[missing])
         for name in missing:

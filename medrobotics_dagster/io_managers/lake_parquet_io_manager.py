@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
@@ -67,12 +66,16 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             for key, data in payloads.items():  # all serialized before any is written
                 self.lake.put(key, data)
         else:
-            raise TypeError(f"{name}: expected a pandas DataFrame, an Arrow table or PartitionedTables, got {type(obj).__name__}")
+            raise TypeError(
+                f"{name}: expected a pandas DataFrame, an Arrow table or PartitionedTables, got {type(obj).__name__}"
+            )
         counts = {key: len(table) if isinstance(table, pa.Table) else table for key, table in rows.items()}
         metadata: dict[str, object] = {"dagster/row_count": sum(counts.values())}
-        keys = [self.partition_key(context.asset_key, k) for k in counts] if context.has_asset_partitions else [
-            self.unpartitioned_key(context.asset_key)
-        ]
+        keys = (
+            [self.partition_key(context.asset_key, k) for k in counts]
+            if context.has_asset_partitions
+            else [self.unpartitioned_key(context.asset_key)]
+        )
         if len(keys) <= MAX_LISTED_URIS:
             metadata["lake_uris"] = dg.MetadataValue.json([self.lake.uri(key) for key in keys])
         else:
@@ -154,7 +157,9 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             present = {obj.key: obj.size for obj in self.lake.list(self._asset_path(asset_key))}
             missing = [key for key in keys if key not in present]
             if missing:
-                raise LakeObjectNotFound(f"{name} has not been materialized: no lake object {self.lake.uri(missing[0])}")
+                raise LakeObjectNotFound(
+                    f"{name} has not been materialized: no lake object {self.lake.uri(missing[0])}"
+                )
             declared = declared_column_types(context.upstream_output.definition_metadata)
             first = from_parquet(self.lake.get(keys[0])).schema.empty_table()
             return StagedParquet(keys=keys, columns=columns_of(first, declared), sizes={k: present[k] for k in keys})

@@ -8,8 +8,8 @@ built, after `handle_output` returns) makes each partition's materialization sho
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -62,8 +62,8 @@ def utc_day(partitions_def, key: str) -> str | None:
     if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
         return None
     window = partitions_def.time_window_for_partition_key(key)
-    start, end = window.start.astimezone(timezone.utc), window.end.astimezone(timezone.utc)
-    if end - start != timedelta(days=1) or start != datetime(start.year, start.month, start.day, tzinfo=timezone.utc):
+    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    if end - start != timedelta(days=1) or start != datetime(start.year, start.month, start.day, tzinfo=UTC):
         return None
     return start.date().isoformat()
 

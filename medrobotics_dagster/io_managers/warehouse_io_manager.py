@@ -9,6 +9,12 @@ from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.audit_log import AuditRecord
 from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
+from medrobotics_dagster.io_managers.step_facts import (
+    add_partition_metadata,
+    attempt_of,
+    partition_days,
+    step_of,
+)
 from medrobotics_dagster.io_managers.warehouse_table_writer import (
     REBUILD_TAG,
     TableTarget,
@@ -16,15 +22,8 @@ from medrobotics_dagster.io_managers.warehouse_table_writer import (
     read_rows,
     replace_rows,
 )
-from medrobotics_dagster.io_managers.step_facts import (
-    add_partition_metadata,
-    attempt_of,
-    partition_days,
-    step_of,
-)
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
-
 
 QUARANTINE_METADATA = "holds_quarantined_rows"  # definition metadata: the audit counts its rows as quarantined
 
@@ -101,20 +100,26 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             audit_log.audit_failure(context, self.warehouse, context.asset_key, target.window, exc)
             raise
         metadata = {
-            "table": target.name, "dagster/row_count": result.rows, "dialect": self.warehouse.dialect, **audit.metadata()
+            "table": target.name,
+            "dagster/row_count": result.rows,
+            "dialect": self.warehouse.dialect,
+            **audit.metadata(),
         }
         metadata["rows_deleted"] = sum(result.deleted_by_day.values())
         if target.window:
             metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"
         context.add_output_metadata(metadata)
-        add_partition_metadata(context, {
-            key: {
-                "dagster/row_count": result.inserted_by_day.get(day, 0),
-                "rows_loaded": result.inserted_by_day.get(day, 0),
-                "rows_deleted": result.deleted_by_day.get(day, 0),
-            }
-            for key, day in partition_days(context).items()
-        })
+        add_partition_metadata(
+            context,
+            {
+                key: {
+                    "dagster/row_count": result.inserted_by_day.get(day, 0),
+                    "rows_loaded": result.inserted_by_day.get(day, 0),
+                    "rows_deleted": result.deleted_by_day.get(day, 0),
+                }
+                for key, day in partition_days(context).items()
+            },
+        )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         table = context.asset_key.path[-1]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from medrobotics_dagster.column_types import Column, Dialect
 
@@ -92,11 +92,8 @@ def redshift_copy_sql(schema: str | None, table: str, s3_uri: str, iam_role: str
     Columnar COPY takes no column list: the files' columns match the table's by position and type
     (see column_types.REDSHIFT_PARQUET_TYPES)."""
     target = qualified(schema, table) if schema else quote_ident(table)
-    return (
-        f"COPY {target}\n"
-        f"FROM {quote_literal(s3_uri)}\n"
-        f"IAM_ROLE {quote_literal(iam_role)}\n"
-        f"FORMAT AS PARQUET" + ("\nMANIFEST" if manifest else "")
+    return f"COPY {target}\nFROM {quote_literal(s3_uri)}\nIAM_ROLE {quote_literal(iam_role)}\nFORMAT AS PARQUET" + (
+        "\nMANIFEST" if manifest else ""
     )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 import psycopg2.errors
@@ -21,9 +21,14 @@ import pyarrow.csv as pa_csv
 
 from medrobotics_dagster.column_types import Column
 from medrobotics_dagster.faults import PermanentFault
-from medrobotics_dagster.io_managers import audit_log, warehouse_sql as sql
-from medrobotics_dagster.io_managers.redshift_load_errors import copy_failure_message, copy_session, describe_copy_failure
+from medrobotics_dagster.io_managers import audit_log
+from medrobotics_dagster.io_managers import warehouse_sql as sql
 from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, from_parquet, to_arrow, to_parquet
+from medrobotics_dagster.io_managers.redshift_load_errors import (
+    copy_failure_message,
+    copy_session,
+    describe_copy_failure,
+)
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 
@@ -114,13 +119,17 @@ def _prepare_table(cur, target: TableTarget, dialect: str) -> None:
     if current == wanted:
         return
     if current and target.window is not None and not target.rebuild:
-        raise LostTable(f"{target.name} has changed shape ({_shape_change(current, wanted)}): a partitioned table "
-                        f"cannot change shape one partition at a time; {REBUILD_HINT}")
+        raise LostTable(
+            f"{target.name} has changed shape ({_shape_change(current, wanted)}): a partitioned table "
+            f"cannot change shape one partition at a time; {REBUILD_HINT}"
+        )
     if not current and target.known_partitions and not target.rebuild:
         raise _missing_table_error(target)
     if current:
         cur.execute(sql.drop_table_sql(target.schema, target.table))  # the new shape replaces the old
-    cur.execute(sql.create_table_sql(target.schema, target.table, target.columns, dialect, target.distkey, target.sortkey))
+    cur.execute(
+        sql.create_table_sql(target.schema, target.table, target.columns, dialect, target.distkey, target.sortkey)
+    )
 
 
 def create_if_missing(warehouse: Warehouse, target: TableTarget) -> None:
@@ -132,7 +141,11 @@ def create_if_missing(warehouse: Warehouse, target: TableTarget) -> None:
         if target.known_partitions and not target.rebuild:
             raise _missing_table_error(target)
         cur.execute(sql.create_schema_sql(target.schema))
-        cur.execute(sql.create_table_sql(target.schema, target.table, target.columns, warehouse.dialect, target.distkey, target.sortkey))
+        cur.execute(
+            sql.create_table_sql(
+                target.schema, target.table, target.columns, warehouse.dialect, target.distkey, target.sortkey
+            )
+        )
 
 
 def ensure_table(warehouse: Warehouse, target: TableTarget) -> None:
@@ -182,7 +195,9 @@ def _csv_chunks(tables: Iterable[pa.Table], counter: list[int]) -> Iterator[byte
 def _copy_postgres(cur, target: TableTarget, tables: Iterable[pa.Table]) -> int:
     counter = [0]
     reader = _ChunkReader(_csv_chunks(tables, counter))
-    cur.copy_expert(sql.postgres_copy_sql(target.schema, target.table, [c.name for c in target.columns]), reader, size=1 << 20)
+    cur.copy_expert(
+        sql.postgres_copy_sql(target.schema, target.table, [c.name for c in target.columns]), reader, size=1 << 20
+    )
     return counter[0]
 
 
@@ -219,7 +234,9 @@ def _staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> It
     for key in staged.keys:
         table = to_arrow(from_parquet(lake.get(key)), target.columns)
         if target.window is not None:
-            check_rows_inside(table, f"{target.name} from {key}", target.partition_expr, target.window.start, target.window.end)
+            check_rows_inside(
+                table, f"{target.name} from {key}", target.partition_expr, target.window.start, target.window.end
+            )
         yield table
 
 
@@ -274,11 +291,15 @@ def replace_rows(
                 cur.execute(sql.redshift_lock_sql(target.schema, target.table))
             _prepare_table(cur, target, warehouse.dialect)
             deleted = _counts_by_day(cur, target)
-            cur.execute(sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window))
+            cur.execute(
+                sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window)
+            )
             if redshift:
                 loaded = 0
                 if staged_key is not None:
-                    loaded = _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
+                    loaded = _copy_redshift(
+                        cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged)
+                    )
             else:
                 loaded = _copy_postgres(cur, target, _staged_tables(lake, target, staged) if staged else [table])
             result = LoadResult(loaded, _counts_by_day(cur, target) if target.window else {"": loaded}, deleted)

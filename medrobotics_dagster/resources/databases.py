@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Literal, Optional
+from typing import Literal
 
 import dagster as dg
 import pandas as pd
@@ -19,7 +20,7 @@ from medrobotics_dagster.resources.postgres_connection import transaction
 class SourceDatabase(dg.ConfigurableResource):
     """The operational PostgreSQL (RDS in production) that robots, surgeons and procedures live in."""
 
-    url: Optional[str] = Field(
+    url: str | None = Field(
         default=None,
         description="postgresql:// URL. Unset: MEDROBOTICS_SOURCE_DB_URL at run time, else the embedded server.",
     )
@@ -47,12 +48,12 @@ class SourceDatabase(dg.ConfigurableResource):
 class Warehouse(dg.ConfigurableResource):
     """The star-schema warehouse: PostgreSQL locally, Amazon Redshift in production."""
 
-    url: Optional[str] = Field(
+    url: str | None = Field(
         default=None,
         description="postgresql:// or redshift:// URL. Unset: MEDROBOTICS_WAREHOUSE_URL at run time, else embedded.",
     )
     dialect: Literal["postgres", "redshift"] = "postgres"
-    iam_role: Optional[str] = Field(default=None, description="IAM role ARN Redshift assumes for COPY from S3.")
+    iam_role: str | None = Field(default=None, description="IAM role ARN Redshift assumes for COPY from S3.")
     statement_timeout_s: int = Field(default=1800, description="Longest a single warehouse statement may run.")
 
     def resolved_url(self) -> str:

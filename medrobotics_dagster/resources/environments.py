@@ -12,11 +12,14 @@ from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetI
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.pseudonymizer import KEY_SETTING as PATIENT_ID_KEY_SETTING
+from medrobotics_dagster.resources.pseudonymizer import Pseudonymizer
 from medrobotics_dagster.resources.telemetry_queue import TelemetryQueue
-from medrobotics_dagster.resources.pseudonymizer import KEY_SETTING as PATIENT_ID_KEY_SETTING, Pseudonymizer
 
 
-def _assemble(source_db: SourceDatabase, warehouse: Warehouse, lake: Lake, pseudonymizer: Pseudonymizer) -> dict[str, Any]:
+def _assemble(
+    source_db: SourceDatabase, warehouse: Warehouse, lake: Lake, pseudonymizer: Pseudonymizer
+) -> dict[str, Any]:
     return {
         "source_db": source_db,
         "pseudonymizer": pseudonymizer,

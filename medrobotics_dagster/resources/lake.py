@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -67,7 +67,7 @@ class _DirectoryBackend:
         for key, stat in sorted(found, key=lambda item: item[0]):
             yield LakeObject(
                 key=key,
-                last_modified=datetime.fromtimestamp(stat.st_mtime_ns / 1e9, tz=timezone.utc),
+                last_modified=datetime.fromtimestamp(stat.st_mtime_ns / 1e9, tz=UTC),
                 etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
                 size=stat.st_size,
             )
@@ -139,7 +139,9 @@ class _S3Backend:
             if code in ("NoSuchKey", "404"):
                 raise LakeObjectNotFound(f"no lake object {self.uri(key)}") from exc
             if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-                raise settings.ConfigError(settings.LAKE_URL, f"access to bucket {self.bucket!r} denied ({code})") from exc
+                raise settings.ConfigError(
+                    settings.LAKE_URL, f"access to bucket {self.bucket!r} denied ({code})"
+                ) from exc
             raise
         except NoCredentialsError as exc:
             raise settings.ConfigError(
@@ -161,7 +163,9 @@ class _S3Backend:
         from botocore.config import Config
 
         # A short, bounded check: the default client retries an unreachable endpoint for a long time.
-        quick = boto3.client("s3", config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"}))
+        quick = boto3.client(
+            "s3", config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1, "mode": "standard"})
+        )
         with self._errors():
             quick.head_bucket(Bucket=self.bucket)
             quick.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
@@ -173,7 +177,7 @@ class _S3Backend:
                 for item in page.get("Contents", []):
                     yield LakeObject(
                         key=item["Key"][len(self.prefix) :],
-                        last_modified=item["LastModified"].astimezone(timezone.utc),
+                        last_modified=item["LastModified"].astimezone(UTC),
                         etag=item["ETag"].strip('"'),
                         size=item["Size"],
                     )
@@ -206,10 +210,11 @@ class _S3Backend:
 class Lake(dg.ConfigurableResource):
     """Raw files, staged Parquet and archives: a directory locally, `s3://bucket/prefix` in production."""
 
-    url: Optional[str] = Field(
-        default=None, description="Directory path or s3://bucket/prefix. Unset: MEDROBOTICS_LAKE_URL, else .medrobotics/lake."
+    url: str | None = Field(
+        default=None,
+        description="Directory path or s3://bucket/prefix. Unset: MEDROBOTICS_LAKE_URL, else .medrobotics/lake.",
     )
-    kms_key_id: Optional[str] = Field(
+    kms_key_id: str | None = Field(
         default=None,
         description=f"KMS key for SSE-KMS on every S3 write. Unset: {KMS_KEY_SETTING}, else SSE-S3 (AES256).",
     )
@@ -262,7 +267,9 @@ def open_backend(url: str, max_attempts: int = 5, kms_key_id: str | None = None)
             raise settings.ConfigError(settings.LAKE_URL, f"names no bucket: {url!r}")
         return _S3Backend(parts.netloc, parts.path, max_attempts, kms_key_id)
     if settings.environment() == "prod":  # only S3 writes are encrypted by the lake itself
-        raise settings.ConfigError(settings.LAKE_URL, f"must be s3://bucket/prefix when MEDROBOTICS_ENV=prod, got {url!r}")
+        raise settings.ConfigError(
+            settings.LAKE_URL, f"must be s3://bucket/prefix when MEDROBOTICS_ENV=prod, got {url!r}"
+        )
     if parts.scheme in ("", "file"):
         root = Path(parts.path if parts.scheme == "file" else url).expanduser()
         try:

@@ -22,7 +22,9 @@ def check_home() -> Path:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise settings.ConfigError(settings.HOME, f"cannot create the local state directory {home}: {exc.strerror}") from exc
+        raise settings.ConfigError(
+            settings.HOME, f"cannot create the local state directory {home}: {exc.strerror}"
+        ) from exc
     if not os.access(home, os.W_OK):
         raise settings.ConfigError(settings.HOME, f"the local state directory {home} is not writable")
     return home
@@ -62,14 +64,16 @@ def check_database(url: str, setting: str) -> None:
         cur.execute("SELECT 1")
 
 
-def preflight(*, lake: Lake | None = None, source: SourceDatabase | None = None, warehouse: Warehouse | None = None) -> dict:
+def preflight(
+    *, lake: Lake | None = None, source: SourceDatabase | None = None, warehouse: Warehouse | None = None
+) -> dict:
     """Check what a command needs, in order; returns the resolved source and warehouse URLs that were checked."""
     settings.environment()
     # In local mode an unset URL means the embedded server under the home: check the home first.
-    if any(r is not None and not r.url and settings.database_url(s) is None for r, s in
-           ((source, settings.SOURCE_DB_URL), (warehouse, settings.WAREHOUSE_URL))) or (
-        lake is not None and not lake.url and not os.environ.get(settings.LAKE_URL, "").strip()
-    ):
+    if any(
+        r is not None and not r.url and settings.database_url(s) is None
+        for r, s in ((source, settings.SOURCE_DB_URL), (warehouse, settings.WAREHOUSE_URL))
+    ) or (lake is not None and not lake.url and not os.environ.get(settings.LAKE_URL, "").strip()):
         check_home()
     if warehouse is not None:
         check_dagster_home()
@@ -83,5 +87,7 @@ def preflight(*, lake: Lake | None = None, source: SourceDatabase | None = None,
         resolved["warehouse"] = warehouse.resolved_url()
         check_database(resolved["warehouse"], settings.WAREHOUSE_URL)
         if settings.environment() == "prod" and not os.environ.get(settings.REDSHIFT_IAM_ROLE, "").strip():
-            raise settings.ConfigError(settings.REDSHIFT_IAM_ROLE, "is required when MEDROBOTICS_ENV=prod (Redshift COPY from S3)")
+            raise settings.ConfigError(
+                settings.REDSHIFT_IAM_ROLE, "is required when MEDROBOTICS_ENV=prod (Redshift COPY from S3)"
+            )
     return resolved

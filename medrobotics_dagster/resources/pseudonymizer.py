@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
@@ -37,10 +37,11 @@ def _local_key() -> bytes:
 class Pseudonymizer(dg.ConfigurableResource):
     """Turns patient ids into `pt_<hmac-sha256 hex>` with a secret key, so cohorts and readmissions still join."""
 
-    key: Optional[str] = Field(
-        default=None, description="The HMAC key (dg.EnvVar in prod). Unset: MEDROBOTICS_PATIENT_ID_KEY, else a local key file."
+    key: str | None = Field(
+        default=None,
+        description="The HMAC key (dg.EnvVar in prod). Unset: MEDROBOTICS_PATIENT_ID_KEY, else a local key file.",
     )
-    _secret: Optional[bytes] = PrivateAttr(default=None)
+    _secret: bytes | None = PrivateAttr(default=None)
 
     def _key(self) -> bytes:
         if self._secret is None:

@@ -1,7 +1,6 @@
 """The SQS queue that receives the bucket's S3 event notifications for raw/telemetry/ (queue mode of the sensor)."""
 
 import os
-from typing import Optional
 
 import dagster as dg
 from pydantic import Field
@@ -12,7 +11,7 @@ QUEUE_URL_SETTING = "MEDROBOTICS_TELEMETRY_QUEUE_URL"
 class TelemetryQueue(dg.ConfigurableResource):
     """The SQS queue that receives the bucket's ObjectCreated events for raw/telemetry/."""
 
-    queue_url: Optional[str] = Field(default=None, description=f"SQS queue URL. Unset: {QUEUE_URL_SETTING}.")
+    queue_url: str | None = Field(default=None, description=f"SQS queue URL. Unset: {QUEUE_URL_SETTING}.")
     max_messages_per_tick: int = Field(default=2000, description="Upper bound of messages one tick reads.")
 
     def resolved_url(self) -> str | None:

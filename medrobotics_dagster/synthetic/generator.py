@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.resources.databases import SourceDatabase
@@ -16,13 +15,13 @@ from medrobotics_dagster.synthetic.world import build_world
 
 
 def generate(
-    source_url: Optional[str] = None,
-    lake: Optional[Lake] = None,
+    source_url: str | None = None,
+    lake: Lake | None = None,
     scale: float = 1.0,
     seed: int = 42,
     reset: bool = False,
-    start: Optional[date] = None,
-    end: Optional[date] = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> dict:
     """Apply the operational schema, load the synthetic world into it and write its raw telemetry; returns counts.
 
@@ -77,4 +76,3 @@ def prepare(conn, lake: Lake, reset: bool) -> None:
     if lake_io.has_objects(lake, PREFIX):
         where = lake.uri(PREFIX.rstrip("/"))
         raise SourceNotEmpty(f"the lake already holds raw telemetry under {where}/; pass --reset to replace it")
-

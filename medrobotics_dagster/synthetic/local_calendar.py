@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from medrobotics_dagster.synthetic import catalog
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     """The IANA zone `name` (cached: conversions run for every procedure)."""
     return ZoneInfo(name)
@@ -19,7 +19,7 @@ def zone(name: str) -> ZoneInfo:
 def to_utc(day: date, minutes: int, time_zone: str) -> datetime:
     """The UTC instant of local wall time `minutes` after midnight on `day` in `time_zone` (DST-aware)."""
     local = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone(time_zone))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def local_day(instant: datetime, time_zone: str) -> date:

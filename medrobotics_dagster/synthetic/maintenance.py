@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from medrobotics_dagster.synthetic import catalog, ids
 
@@ -22,7 +22,13 @@ def next_version(model: str, current: str) -> str:
 
 
 def make_log(
-    rng: random.Random, n: int, robot_id: str, day: date, kind: str, version_before: str, version_after: str | None,
+    rng: random.Random,
+    n: int,
+    robot_id: str,
+    day: date,
+    kind: str,
+    version_before: str,
+    version_after: str | None,
     at: datetime | None = None,
 ) -> dict:
     """One maintenance log row; `version_after` only for software upgrades."""
@@ -31,7 +37,7 @@ def make_log(
         description = rng.choice(catalog.CORRECTIVE_FAULTS)
     elif kind == "software_upgrade":
         description = f"{description}: {version_before} -> {version_after}"
-    recorded = at or datetime.combine(day, time(rng.randint(18, 22), rng.randrange(0, 60, 5)), tzinfo=timezone.utc)
+    recorded = at or datetime.combine(day, time(rng.randint(18, 22), rng.randrange(0, 60, 5)), tzinfo=UTC)
     return {
         "maintenance_id": ids.maintenance_id(n),
         "robot_id": robot_id,

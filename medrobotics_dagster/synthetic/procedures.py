@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from medrobotics_dagster.synthetic import catalog, ids, local_calendar, model_profiles, workforce
 
 TYPES_BY_CATEGORY = {
-    category: tuple(p for p in catalog.PROCEDURE_TYPES if p.category == category) for category in catalog.SPECIALIZATIONS
+    category: tuple(p for p in catalog.PROCEDURE_TYPES if p.category == category)
+    for category in catalog.SPECIALIZATIONS
 }
 COMPLICATION_EXTRA_DAYS = {"None": 0, "Minor": 1, "Moderate": 3, "Severe": 7}
 READMISSION_RISK = {"None": 0.03, "Minor": 0.07, "Moderate": 0.15, "Severe": 0.28}

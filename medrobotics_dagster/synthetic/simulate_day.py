@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Optional
+from datetime import UTC, date, datetime, time, timedelta
 
 from psycopg2 import sql
 
@@ -49,7 +48,7 @@ class SourceState:
 
 
 def simulate_day(
-    source_url: Optional[str] = None, lake: Optional[Lake] = None, day: date | str | None = None, seed: int = 42
+    source_url: str | None = None, lake: Lake | None = None, day: date | str | None = None, seed: int = 42
 ) -> dict:
     """One more day: its procedures, outcomes and telemetry, and a robot, a surgeon and a facility change."""
     check_seed(seed)
@@ -108,7 +107,9 @@ def load_state(conn) -> SourceState:
         last_maintenance = _last_number(cur, "robot_maintenance_logs", "maintenance_id")
         busy_until = {}
         for column in ("robot_id", "surgeon_id"):
-            query = sql.SQL("SELECT {0}, max(end_time) FROM surgical_procedures GROUP BY {0}").format(sql.Identifier(column))
+            query = sql.SQL("SELECT {0}, max(end_time) FROM surgical_procedures GROUP BY {0}").format(
+                sql.Identifier(column)
+            )
             cur.execute(query)
             busy_until.update(cur.fetchall())
         cur.execute(
@@ -145,7 +146,9 @@ def new_procedures(rng: random.Random, day: date, state: SourceState, upgrade: d
     bookings.ready.update({key: end + turnover for key, end in state.busy_until.items() if end is not None})
     for robot_id, maintenance_day in state.maintenance_days + [(upgrade["robot_id"], upgrade["maintenance_date"])]:
         bookings.block_day(robot_id, maintenance_day)
-    expected = HISTORY_CASES_PER_ROBOT * len(state.robots) * local_calendar.day_weight(day) / local_calendar.history_weight()
+    expected = (
+        HISTORY_CASES_PER_ROBOT * len(state.robots) * local_calendar.day_weight(day) / local_calendar.history_weight()
+    )
     wishes = []
     for _ in range(max(1, round(rng.gauss(expected, math.sqrt(expected))))):
         robot = rng.choice(robots)
@@ -180,7 +183,9 @@ def upgrade_robot(rng: random.Random, day: date, state: SourceState) -> dict:
     old = robot["software_version"] or "1.0.0"
     new = maintenance.next_version(robot["robot_model"], old)
     at = change_time(rng, day)
-    return maintenance.make_log(rng, state.last_maintenance + 1, robot["robot_id"], day, "software_upgrade", old, new, at)
+    return maintenance.make_log(
+        rng, state.last_maintenance + 1, robot["robot_id"], day, "software_upgrade", old, new, at
+    )
 
 
 def robot_changes(conn, log: dict, state: SourceState) -> list[dict]:
@@ -195,7 +200,9 @@ def robot_changes(conn, log: dict, state: SourceState) -> list[dict]:
     old_date = robot["last_maintenance_date"].isoformat() if robot["last_maintenance_date"] else None
     key, at = robot["robot_id"], log["updated_at"]
     return [
-        _change("surgical_robots", key, "software_version", robot["software_version"], log["software_version_after"], at),
+        _change(
+            "surgical_robots", key, "software_version", robot["software_version"], log["software_version_after"], at
+        ),
         _change("surgical_robots", key, "last_maintenance_date", old_date, log["maintenance_date"].isoformat(), at),
     ]
 
@@ -233,7 +240,7 @@ def change_facility(conn, rng: random.Random, day: date, facilities: list[dict])
 
 def change_time(rng: random.Random, day: date) -> datetime:
     """A moment early on `day` (UTC, 01:00-05:59): changes land before the day's business-hour cases."""
-    return datetime.combine(day, time(rng.randint(1, 5), rng.randrange(60), rng.randrange(60)), tzinfo=timezone.utc)
+    return datetime.combine(day, time(rng.randint(1, 5), rng.randrange(60), rng.randrange(60)), tzinfo=UTC)
 
 
 def _idle_by(robot: dict, moment: datetime, state: SourceState) -> bool:
@@ -256,4 +263,3 @@ def _last_number(cur, table: str, column: str) -> int:
     query = sql.SQL("SELECT coalesce(max(substring({} from '([0-9]+)$')::bigint), 0) FROM {}")
     cur.execute(query.format(sql.Identifier(column), sql.Identifier(table)))
     return cur.fetchone()[0]
-

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class TelemetrySpec:
     robot_model: str = ""  # the model's profile shapes the system readings; unknown: the reference profile
 
     @classmethod
-    def of(cls, procedure: dict, robot_model: str = "") -> "TelemetrySpec":
+    def of(cls, procedure: dict, robot_model: str = "") -> TelemetrySpec:
         p = procedure
         return cls(p["procedure_id"], p["robot_id"], p["start_time"], p["duration_minutes"], robot_model)
 
@@ -108,8 +108,17 @@ def _values(rng: np.random.Generator, spec: TelemetrySpec, n: int) -> dict[str, 
     latency = rng.integers(*model.latency_ms) + rng.gamma(2.0, 3.0, n) + spikes
     fps = np.where(rng.random(n) < model.fps_drop_share, rng.choice(model.dropped_fps, n), model.nominal_fps)
     return {
-        "position": position, "rotation": rotation, "force": force, "tools": tools, "active": active, "zoom": zoom,
-        "lighting": lighting, "temperature": temperature, "current": current, "latency": latency, "fps": fps,
+        "position": position,
+        "rotation": rotation,
+        "force": force,
+        "tools": tools,
+        "active": active,
+        "zoom": zoom,
+        "lighting": lighting,
+        "temperature": temperature,
+        "current": current,
+        "latency": latency,
+        "fps": fps,
     }
 
 

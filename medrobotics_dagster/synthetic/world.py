@@ -5,10 +5,16 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from medrobotics_dagster.synthetic import (
-    catalog, ids, local_calendar, maintenance, model_profiles, procedures, workforce,
+    catalog,
+    ids,
+    local_calendar,
+    maintenance,
+    model_profiles,
+    procedures,
+    workforce,
 )
 from medrobotics_dagster.synthetic.bookings import Bookings
 from medrobotics_dagster.synthetic.errors import HistoryTooShort
@@ -31,7 +37,7 @@ def default_history(end: date | None = None) -> tuple[date, date]:
     MEDROBOTICS_HISTORY_START) through `end` (default: yesterday, UTC)."""
     from medrobotics_dagster import settings
 
-    end = end or datetime.now(timezone.utc).date() - timedelta(days=1)
+    end = end or datetime.now(UTC).date() - timedelta(days=1)
     return min(settings.history_start(), end), end
 
 
@@ -118,14 +124,20 @@ def make_robot(rng: random.Random, n: int, facility: dict, shift: timedelta = ti
         "last_maintenance_date": None,
         "total_procedures_count": 0,
         "total_operating_hours": 0,
-        "created_at": datetime.combine(installed, time(16, 0), tzinfo=timezone.utc),
-        "updated_at": datetime.combine(installed, time(16, 0), tzinfo=timezone.utc),
+        "created_at": datetime.combine(installed, time(16, 0), tzinfo=UTC),
+        "updated_at": datetime.combine(installed, time(16, 0), tzinfo=UTC),
     }
 
 
 def make_history(
-    rng: random.Random, count: int, robots: list[dict], surgeons: list[dict], facilities: list[dict], logs: list[dict],
-    start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END,
+    rng: random.Random,
+    count: int,
+    robots: list[dict],
+    surgeons: list[dict],
+    facilities: list[dict],
+    logs: list[dict],
+    start: date = catalog.HISTORY_START,
+    end: date = catalog.HISTORY_END,
 ) -> tuple[list, list]:
     """`count` procedures over the history window, shaped by the local calendar and booked without double
     booking or maintenance-day cases; numbered in start-time order."""
@@ -151,7 +163,11 @@ def make_history(
 
 
 def book_cases(
-    rng: random.Random, wished_count: int, bookings: Bookings, start: date = catalog.HISTORY_START, end: date = catalog.HISTORY_END
+    rng: random.Random,
+    wished_count: int,
+    bookings: Bookings,
+    start: date = catalog.HISTORY_START,
+    end: date = catalog.HISTORY_END,
 ) -> list[tuple[dict, dict]]:
     """Wish `wished_count` cases on local days weighted by the calendar, and book those that fit, in time order."""
     days = local_calendar.history_days(start, end)
@@ -161,7 +177,10 @@ def book_cases(
         wished, emergency = procedures.wished_start(rng, day, bookings.time_zones[robot["facility_id"]])
         wishes.append((wished, robot["robot_id"], robot, emergency))
     wishes.sort(key=lambda w: (w[0], w[1]))
-    window = (datetime.combine(start, time(0), timezone.utc), datetime.combine(end + timedelta(1), time(0), timezone.utc))
+    window = (
+        datetime.combine(start, time(0), UTC),
+        datetime.combine(end + timedelta(1), time(0), UTC),
+    )
     cases = []
     for wished, _, robot, emergency in wishes:
         slot = bookings.slot(rng, wished, robot, emergency)
@@ -185,7 +204,11 @@ def take_out_of_service(bookings: Bookings, robots: list[dict], logs: list[dict]
 
 
 def make_maintenance_history(
-    rng: random.Random, count: int, robots: list[dict], first: date = catalog.HISTORY_START, last: date = catalog.HISTORY_END
+    rng: random.Random,
+    count: int,
+    robots: list[dict],
+    first: date = catalog.HISTORY_START,
+    last: date = catalog.HISTORY_END,
 ) -> list[dict]:
     """`count` maintenance logs over the history window; upgrades walk each robot's version forward. A robot in
     status `maintenance` went down with a fault in the last two weeks and has no later log."""
@@ -242,4 +265,4 @@ def _day(rng: random.Random, first: date, last: date) -> date:
 
 def _moment(rng: random.Random, first: date, last: date) -> datetime:
     day = _day(rng, first, last)
-    return datetime.combine(day, time(rng.randint(13, 21), rng.randrange(60)), tzinfo=timezone.utc)
+    return datetime.combine(day, time(rng.randint(13, 21), rng.randrange(60)), tzinfo=UTC)

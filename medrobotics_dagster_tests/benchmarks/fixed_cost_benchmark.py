@@ -29,7 +29,10 @@ def _timed(args: list[str], env: dict[str, str], show_steps: bool = False) -> fl
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     if show_steps:  # the demo's own step lines: where its time went
-        print("\n".join(f"  {line.strip()}" for line in done.stdout.splitlines() if " in " in line and " s" in line), flush=True)
+        print(
+            "\n".join(f"  {line.strip()}" for line in done.stdout.splitlines() if " in " in line and " s" in line),
+            flush=True,
+        )
     return seconds
 
 
@@ -52,7 +55,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    figures: dict[str, list[float]] = {"first_demo_s": [], "second_demo_s": [], "query_s": [], "import_definitions_s": []}
+    figures: dict[str, list[float]] = {
+        "first_demo_s": [],
+        "second_demo_s": [],
+        "query_s": [],
+        "import_definitions_s": [],
+    }
     for _ in range(args.repeats):
         _one_home(args.scale, figures)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}

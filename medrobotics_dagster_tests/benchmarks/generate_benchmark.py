@@ -52,8 +52,17 @@ def main() -> None:
             seconds, summary = one_run(scale)
             times.append(seconds)
         median = statistics.median(times)
-        rows = sum(summary[t] for t in ("facilities", "surgeons", "surgical_robots", "surgical_procedures",
-                                        "procedure_outcomes", "robot_maintenance_logs"))
+        rows = sum(
+            summary[t]
+            for t in (
+                "facilities",
+                "surgeons",
+                "surgical_robots",
+                "surgical_procedures",
+                "procedure_outcomes",
+                "robot_maintenance_logs",
+            )
+        )
         results[scale] = median
         print(
             f"scale {scale:>4}: median {median:6.2f} s over {args.runs} runs (all: {', '.join(f'{t:.2f}' for t in times)}); "

@@ -88,8 +88,8 @@ def _measure(root: Path, source: str, warehouse: str, storage: str, files: int) 
     prepare_home(root / "dagster")
     from medrobotics_dagster.definitions import defs
     from medrobotics_dagster.materialize import materialize_everything
-    from medrobotics_dagster.staleness import partition_range, procedure_days
     from medrobotics_dagster.resources.databases import SourceDatabase
+    from medrobotics_dagster.staleness import partition_range, procedure_days
 
     materialize_everything(defs, local_instance(), partition_range(procedure_days(SourceDatabase())))
     server = DagsterDev(dict(os.environ), root / "dagster_dev.log")
@@ -102,7 +102,9 @@ def _measure(root: Path, source: str, warehouse: str, storage: str, files: int) 
     finally:
         server.stop()
     shown = ", ".join(f"{s:.1f}" for s in seconds)
-    print(f"late_file files={len(seconds)} seconds_to_fact_median={statistics.median(seconds):.1f} ({shown})", flush=True)
+    print(
+        f"late_file files={len(seconds)} seconds_to_fact_median={statistics.median(seconds):.1f} ({shown})", flush=True
+    )
 
 
 def _one_file(parked: Path, lake: Path, path: Path, warehouse: str, server: DagsterDev) -> float:

@@ -38,18 +38,28 @@ def main() -> None:
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    os.environ.update(AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1")
+    os.environ.update(
+        AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="x",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     lake = Lake(url=f"s3://{bucket}/lake")
     body = b'{"procedure_id": "x"}\n'
-    objects = ((f"raw/telemetry/procedure-PROC-{i:06d}/2024{1 + i % 12:02d}{1 + i % 28:02d}.json", body) for i in range(args.files))
+    objects = (
+        (f"raw/telemetry/procedure-PROC-{i:06d}/2024{1 + i % 12:02d}{1 + i % 28:02d}.json", body)
+        for i in range(args.files)
+    )
     write_objects(lake, objects)
     instance = dg.DagsterInstance.ephemeral()
 
     def tick(cursor):
         started = time.perf_counter()
-        result = raw_telemetry_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources={"lake": lake}))
+        result = raw_telemetry_sensor(
+            dg.build_sensor_context(instance=instance, cursor=cursor, resources={"lake": lake})
+        )
         return time.perf_counter() - started, result
 
     _, first = tick(None)

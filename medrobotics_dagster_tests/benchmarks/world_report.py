@@ -28,7 +28,7 @@ def overlaps(procs: list[dict], key: str) -> list[float]:
     for rows in by_key.values():
         rows.sort(key=lambda p: p["start_time"])
         for i, p in enumerate(rows):
-            for q in rows[i + 1:]:
+            for q in rows[i + 1 :]:
                 if q["start_time"] >= p["end_time"]:
                     break
                 found.append((min(p["end_time"], q["end_time"]) - q["start_time"]).total_seconds() / 60)
@@ -60,7 +60,10 @@ def report(scale: float, seed: int) -> dict:
             on_maintenance_day.append(hit[0])
     in_maintenance = [r for r in rows["surgical_robots"] if r["status"] == "maintenance"]
     active_after = sum(
-        any(p["robot_id"] == r["robot_id"] and p["start_time"].date() >= (r["last_maintenance_date"] or date.max) for p in procs)
+        any(
+            p["robot_id"] == r["robot_id"] and p["start_time"].date() >= (r["last_maintenance_date"] or date.max)
+            for p in procs
+        )
         for r in in_maintenance
     )
 
@@ -90,7 +93,10 @@ def report(scale: float, seed: int) -> dict:
         "night_share_local": round(sum(c for h, c in local_hours.items() if is_night(h)) / n, 3),
         "night_share_utc": round(sum(c for h, c in utc_hours.items() if is_night(h)) / n, 3),
         "local_starts_at_7_vs_17": (local_hours[7], local_hours[17]),
-        "sundays_local_vs_utc": (sum(s.weekday() == 6 for _, s in local), sum(p["start_time"].weekday() == 6 for p in procs)),
+        "sundays_local_vs_utc": (
+            sum(s.weekday() == 6 for _, s in local),
+            sum(p["start_time"].weekday() == 6 for p in procs),
+        ),
         "mean_per_weekday": round(statistics.mean(kinds["weekday"]), 2),
         "mean_per_weekend_day": round(statistics.mean(kinds["weekend"]), 2),
         "mean_per_holiday": round(statistics.mean(kinds["holiday"]), 2),

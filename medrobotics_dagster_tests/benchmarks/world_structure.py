@@ -58,8 +58,11 @@ def per_model_telemetry(world: World, seed: int, every: int = 1) -> dict[str, di
             arrays[spec.robot_model][name].append(values[name])
     robots = Counter(r["robot_model"] for r in world.rows["surgical_robots"])
     models = {r["robot_id"]: r["robot_model"] for r in world.rows["surgical_robots"]}
-    faults = Counter(models[log["robot_id"]] for log in world.rows["robot_maintenance_logs"]
-                     if log["maintenance_type"] == "corrective")
+    faults = Counter(
+        models[log["robot_id"]]
+        for log in world.rows["robot_maintenance_logs"]
+        if log["maintenance_type"] == "corrective"
+    )
     report = {}
     for model, columns in sorted(arrays.items()):
         joined = {name: np.concatenate(parts) for name, parts in columns.items()}

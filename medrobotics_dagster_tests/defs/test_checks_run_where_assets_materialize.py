@@ -3,7 +3,7 @@ the demo's runs, each operations job, the daily schedule's run and the telemetry
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -90,7 +90,7 @@ def test_the_dimensions_and_procedures_jobs_and_the_sensors_run_evaluate_the_che
     run_job(defs, instance, "procedures_job", partition_key=day)
     # the sensor's run request for the files of one day
     files = [o for o in lake.list(RAW_TELEMETRY_PREFIX) if (raw := parse_key(o)) and raw.day.isoformat() == day]
-    [request], _ = evaluate(files, None, set(), datetime.now(timezone.utc), _RefuseWarnings())
+    [request], _ = evaluate(files, None, set(), datetime.now(UTC), _RefuseWarnings())
     assert request.partition_key == day
     run_job(defs, instance, "telemetry_files_job", request.partition_key, request.tags)
     assert unevaluated_checks(defs, instance) == {}
@@ -99,7 +99,7 @@ def test_the_dimensions_and_procedures_jobs_and_the_sensors_run_evaluate_the_che
 def test_the_daily_schedules_run_evaluates_every_check_of_what_it_materializes(defs, world):
     source_url, _ = world
     busiest = busiest_day(source_url)
-    tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=timezone.utc) + timedelta(days=1)
+    tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
     schedule = defs.get_schedule_def("daily_warehouse_schedule")
     [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
     assert request.partition_key == busiest.isoformat()

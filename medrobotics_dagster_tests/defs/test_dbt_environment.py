@@ -34,7 +34,11 @@ print(json.dumps({"target": profile.target_name, **profile.credentials.to_dict()
 def dbt_credentials(env: dict[str, str]) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MEDROBOTICS_DBT_")}
     out = subprocess.run(
-        [sys.executable, "-c", RENDER_PROFILE, str(SQL_DIR)], env={**clean, **env}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", RENDER_PROFILE, str(SQL_DIR)],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -75,23 +79,31 @@ def test_the_variables_are_set_only_while_dbt_starts(monkeypatch):
 
 @pytest.mark.parametrize(
     "url, dialect",
-    [("redshift://dwadmin:s%3Acret@cluster.abc.eu-west-1.redshift.amazonaws.com/medrobotics_dw", "redshift"),
-     ("postgresql://etl:pw@db.internal:6543/warehouse", "postgres")],
+    [
+        ("redshift://dwadmin:s%3Acret@cluster.abc.eu-west-1.redshift.amazonaws.com/medrobotics_dw", "redshift"),
+        ("postgresql://etl:pw@db.internal:6543/warehouse", "postgres"),
+    ],
 )
 def test_python_and_dbt_connect_to_the_same_place_the_same_way(url, dialect):
     python = psycopg2.extensions.parse_dsn(connection_params(url, dialect).dsn())
     dbt = dbt_credentials(dbt_connection_env(url, dialect))
     assert dbt["target"] == dialect
     assert (dbt["host"], str(dbt["port"]), dbt["database"], dbt["user"], dbt["password"]) == (
-        python["host"], python["port"], python["dbname"], python["user"], python["password"]
+        python["host"],
+        python["port"],
+        python["dbname"],
+        python["user"],
+        python["password"],
     )
     assert dbt["sslmode"] == python["sslmode"] == ("require" if dialect == "redshift" else "prefer")
     assert str(dbt["connect_timeout"]) == python["connect_timeout"]
     if dialect == "redshift":
         assert dbt["tcp_keepalive"] is True and python["keepalives"] == "1"
-        assert (str(dbt["tcp_keepalive_idle"]), str(dbt["tcp_keepalive_interval"]), str(dbt["tcp_keepalive_count"])) == (
-            python["keepalives_idle"], python["keepalives_interval"], python["keepalives_count"]
-        )
+        assert (
+            str(dbt["tcp_keepalive_idle"]),
+            str(dbt["tcp_keepalive_interval"]),
+            str(dbt["tcp_keepalive_count"]),
+        ) == (python["keepalives_idle"], python["keepalives_interval"], python["keepalives_count"])
         assert python["port"] == "5439"
     else:
         assert str(dbt["keepalives_idle"]) == python["keepalives_idle"]

@@ -4,10 +4,10 @@ has not produced an event yet."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import dagster_dbt.core.dbt_event_iterator as dbt_event_iterator
 import pytest
 from dagster._core.utils import imap as dagster_imap
 
-import dagster_dbt.core.dbt_event_iterator as dbt_event_iterator
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import imap_waiting
 
 

@@ -32,11 +32,22 @@ def key(*path: str) -> dg.AssetKey:
 def test_every_layer_is_in_the_graph(graph):
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for expected in [
-        "source/facilities", "source/surgical_procedures", "raw/telemetry",
-        "staging/facilities", "staging/surgeons", "staging/surgical_robots", "staging/robot_maintenance_logs",
-        "staging/surgical_procedures", "staging/procedure_outcomes",
-        "warehouse/dim_date", "warehouse/dim_time", "warehouse/dim_facilities", "warehouse/dim_surgeons",
-        "warehouse/dim_robots", "warehouse/fact_procedures", "warehouse/fact_procedures_quarantine",
+        "source/facilities",
+        "source/surgical_procedures",
+        "raw/telemetry",
+        "staging/facilities",
+        "staging/surgeons",
+        "staging/surgical_robots",
+        "staging/robot_maintenance_logs",
+        "staging/surgical_procedures",
+        "staging/procedure_outcomes",
+        "warehouse/dim_date",
+        "warehouse/dim_time",
+        "warehouse/dim_facilities",
+        "warehouse/dim_surgeons",
+        "warehouse/dim_robots",
+        "warehouse/fact_procedures",
+        "warehouse/fact_procedures_quarantine",
     ]:
         assert expected in keys, expected
 
@@ -61,7 +72,12 @@ def test_lineage_is_unbroken_from_source_to_fact(graph):
 def test_daily_assets_share_one_partitions_definition_and_backfill_in_one_run(graph):
     daily = [graph.get(k) for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None]
     names = {n.key.to_user_string() for n in daily}
-    assert {"staging/surgical_procedures", "staging/procedure_outcomes", "warehouse/fact_procedures", "raw/telemetry"} <= names
+    assert {
+        "staging/surgical_procedures",
+        "staging/procedure_outcomes",
+        "warehouse/fact_procedures",
+        "raw/telemetry",
+    } <= names
     assert all(n.partitions_def == daily_partitions for n in daily)
     for node in daily:
         if node.is_materializable:
@@ -79,10 +95,7 @@ def test_snapshots_and_dimensions_are_unpartitioned_and_pooled(defs, graph):
 def test_staging_tables_have_blocking_unique_key_checks(graph):
     checks = {c.asset_key.to_user_string(): c.name for c in graph.asset_check_keys}
     blocking = {
-        spec.key.asset_key.to_user_string()
-        for a in graph.assets_defs
-        for spec in a.check_specs
-        if spec.blocking
+        spec.key.asset_key.to_user_string() for a in graph.assets_defs for spec in a.check_specs if spec.blocking
     }
     for table in ["facilities", "surgeons", "surgical_robots", "surgical_procedures"]:
         assert f"staging/{table}" in checks
@@ -93,6 +106,10 @@ def test_dagster_validates_the_workspace_from_the_repository_root():
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -8,9 +8,9 @@ import psycopg2
 import pytest
 
 from medrobotics_dagster.materialize import materialize_everything
-from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster_tests.conftest import SERVER_URL, _admin
 from medrobotics_dagster_tests.database import query
@@ -65,19 +65,41 @@ def analyst_query(url: str, sql: str):
 
 def test_the_loader_owns_every_warehouse_schema(warehouse):
     url, loader, _ = warehouse
-    owners = dict(query(url, "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY(%s)", (list(WAREHOUSE_SCHEMAS),)))
+    owners = dict(
+        query(
+            url,
+            "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY(%s)",
+            (list(WAREHOUSE_SCHEMAS),),
+        )
+    )
     assert owners == {schema: loader for schema in WAREHOUSE_SCHEMAS}
 
 
 def test_the_analyst_reads_every_view(warehouse):
     url, _, analyst = warehouse
-    views = [row[0] for row in query(url, "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' AND table_name LIKE 'vw\\_%%'")]
+    views = [
+        row[0]
+        for row in query(
+            url,
+            "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' AND table_name LIKE 'vw\\_%%'",
+        )
+    ]
     assert len(views) == 11
     for view in views:
         analyst_query(as_role(url, analyst), f'SELECT count(*) FROM analytics."{view}"')
 
 
-@pytest.mark.parametrize("table", ["analytics.fact_procedures", "analytics.dim_robots", "analytics.fact_procedure_telemetry", "staging.surgical_procedures", "snapshots.snap_robots", "audit.etl_audit_log"])
+@pytest.mark.parametrize(
+    "table",
+    [
+        "analytics.fact_procedures",
+        "analytics.dim_robots",
+        "analytics.fact_procedure_telemetry",
+        "staging.surgical_procedures",
+        "snapshots.snap_robots",
+        "audit.etl_audit_log",
+    ],
+)
 def test_the_analyst_reads_no_table(warehouse, table):
     url, _, analyst = warehouse
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):

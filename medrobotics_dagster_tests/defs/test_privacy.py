@@ -9,9 +9,9 @@ import pytest
 from dagster._serdes import serialize_value
 
 from medrobotics_dagster.materialize import materialize_everything
-from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster_tests.database import query
 
@@ -52,7 +52,9 @@ def platform(tmp_path_factory):
 
 def test_no_clear_patient_id_reaches_the_warehouse(platform):
     source_url, warehouse_url, _, _, _ = platform
-    patients = {row[0] for row in query(source_url, "SELECT patient_id FROM surgical_procedures WHERE patient_id IS NOT NULL")}
+    patients = {
+        row[0] for row in query(source_url, "SELECT patient_id FROM surgical_procedures WHERE patient_id IS NOT NULL")
+    }
     assert patients
     columns = query(
         warehouse_url,
@@ -61,10 +63,14 @@ def test_no_clear_patient_id_reaches_the_warehouse(platform):
     )
     assert columns
     for schema, table, column in columns:
-        found = query(warehouse_url, f'SELECT DISTINCT "{column}"::text FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL')
+        found = query(
+            warehouse_url, f'SELECT DISTINCT "{column}"::text FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
+        )
         leaked = patients & {value for (value,) in found}
         assert not leaked, f"{schema}.{table}.{column} holds clear patient ids, e.g. {sorted(leaked)[:2]}"
-    pseudonyms = query(warehouse_url, "SELECT count(*), count(DISTINCT patient_id), min(patient_id) FROM analytics.fact_procedures")
+    pseudonyms = query(
+        warehouse_url, "SELECT count(*), count(DISTINCT patient_id), min(patient_id) FROM analytics.fact_procedures"
+    )
     source_counts = query(source_url, "SELECT count(*), count(DISTINCT patient_id) FROM surgical_procedures")
     assert pseudonyms[0][:2] == source_counts[0]  # one pseudonym per patient: cohorts and readmissions still join
     assert pseudonyms[0][2].startswith("pt_")

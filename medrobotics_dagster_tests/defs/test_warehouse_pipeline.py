@@ -6,9 +6,9 @@ import dagster as dg
 import pytest
 
 from medrobotics_dagster.materialize import materialize_everything
-from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
 from medrobotics_dagster_tests.database import query
@@ -41,7 +41,9 @@ def test_fact_procedures_reconciles_exactly_with_the_source(platform):
     )
     assert fact == source
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures_quarantine") == [(0,)]
-    assert query(warehouse_url, "SELECT count(DISTINCT procedure_id) = count(*) FROM analytics.fact_procedures") == [(True,)]
+    assert query(warehouse_url, "SELECT count(DISTINCT procedure_id) = count(*) FROM analytics.fact_procedures") == [
+        (True,)
+    ]
 
 
 def test_every_fact_points_at_the_dimension_versions_of_its_own_members(platform):
@@ -80,9 +82,13 @@ def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform)
     materialize_everything(defs, dg.DagsterInstance.ephemeral(), partition_range((day, day)))
 
     assert query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0] > versions_before
-    assert query(
-        warehouse_url, "SELECT count(*) FROM analytics.dim_robots GROUP BY robot_id HAVING sum(is_current::int) <> 1"
-    ) == []
+    assert (
+        query(
+            warehouse_url,
+            "SELECT count(*) FROM analytics.dim_robots GROUP BY robot_id HAVING sum(is_current::int) <> 1",
+        )
+        == []
+    )
     source_count = query(source_url, "SELECT count(*) FROM surgical_procedures")[0][0]
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures")[0][0] == source_count
     # every procedure of the new day carries the robot version valid at its start, and the upgraded robot's
@@ -98,7 +104,9 @@ def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform)
         """,
     )
     assert misplaced == [(0,)]
-    upgrade = next(c for c in summary["changes"] if c["table"] == "surgical_robots" and c["column"] == "software_version")
+    upgrade = next(
+        c for c in summary["changes"] if c["table"] == "surgical_robots" and c["column"] == "software_version"
+    )
     after_upgrade = query(
         warehouse_url,
         f"""

@@ -19,14 +19,24 @@ def readings(day: str, count: int) -> pd.DataFrame:
     return pd.DataFrame({"taken_at": pd.date_range(f"{day} 01:00", periods=count, freq="h"), "value": range(count)})
 
 
-@dg.asset(key=["staging", "readings"], partitions_def=daily_partitions, io_manager_key="warehouse_io_manager", metadata={"partition_expr": "taken_at"})
+@dg.asset(
+    key=["staging", "readings"],
+    partitions_def=daily_partitions,
+    io_manager_key="warehouse_io_manager",
+    metadata={"partition_expr": "taken_at"},
+)
 def readings_asset(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return readings(context.partition_key, 3)
 
 
 def retry_once(asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    @dg.asset(key=asset.key, partitions_def=daily_partitions, io_manager_key="warehouse_io_manager",
-              metadata={"partition_expr": "taken_at"}, retry_policy=dg.RetryPolicy(max_retries=1, delay=0))
+    @dg.asset(
+        key=asset.key,
+        partitions_def=daily_partitions,
+        io_manager_key="warehouse_io_manager",
+        metadata={"partition_expr": "taken_at"},
+        retry_policy=dg.RetryPolicy(max_retries=1, delay=0),
+    )
     def retried(context: dg.AssetExecutionContext) -> pd.DataFrame:
         return readings(context.partition_key, 3)
 
@@ -43,7 +53,17 @@ def test_each_load_writes_one_audit_row_and_the_same_figures_as_metadata(warehou
         "rows_quarantined, finished_at >= started_at FROM audit.etl_audit_log",
     )
     assert rows == [
-        (metadata["load_id"].value, result.run_id, "staging/readings", "2024-01-15 00:00:00", "2024-01-16 00:00:00", 3, 3, 0, True)
+        (
+            metadata["load_id"].value,
+            result.run_id,
+            "staging/readings",
+            "2024-01-15 00:00:00",
+            "2024-01-16 00:00:00",
+            3,
+            3,
+            0,
+            True,
+        )
     ]
     assert metadata["rows_loaded"].value == 3 and metadata["rows_read"].value == 3
 
@@ -52,10 +72,22 @@ def test_a_rolled_back_load_leaves_no_succeeded_row(warehouse_url):
     warehouse = Warehouse(url=warehouse_url)
     window = TimeWindow(pd.Timestamp("2024-01-15", tz="UTC"), pd.Timestamp("2024-01-16", tz="UTC"))
     good = readings("2024-01-15", 2)
-    replace_rows(warehouse, None, TableTarget("staging", "r", columns_of(good), "taken_at", window), good, AuditRecord("staging/r", "run-1"))
+    replace_rows(
+        warehouse,
+        None,
+        TableTarget("staging", "r", columns_of(good), "taken_at", window),
+        good,
+        AuditRecord("staging/r", "run-1"),
+    )
     bad = good.assign(value=["1", "a\x00b"])  # PostgreSQL's COPY refuses the NUL after the delete ran
     with pytest.raises(Exception):
-        replace_rows(warehouse, None, TableTarget("staging", "r", columns_of(bad), "taken_at", window), bad, AuditRecord("staging/r", "run-2"))
+        replace_rows(
+            warehouse,
+            None,
+            TableTarget("staging", "r", columns_of(bad), "taken_at", window),
+            bad,
+            AuditRecord("staging/r", "run-2"),
+        )
     assert query(warehouse_url, "SELECT run_id FROM audit.etl_audit_log") == [("run-1",)]
 
 
@@ -63,7 +95,11 @@ def test_a_permanent_warehouse_fault_fails_the_load_at_once_without_retries(ware
     missing = warehouse_url.rsplit("/", 1)[0] + "/mr_no_such_database"
     manager = WarehouseIOManager(warehouse=Warehouse(url=missing), lake=Lake(url=str(tmp_path)))
 
-    @dg.asset(key=["staging", "readings"], io_manager_key="warehouse_io_manager", retry_policy=dg.RetryPolicy(max_retries=3, delay=0))
+    @dg.asset(
+        key=["staging", "readings"],
+        io_manager_key="warehouse_io_manager",
+        retry_policy=dg.RetryPolicy(max_retries=3, delay=0),
+    )
     def readings_whole() -> pd.DataFrame:
         return readings("2024-01-15", 2)
 
@@ -80,7 +116,12 @@ AUDITED = "SELECT asset_key, partition_start::date::text, status, attempt, rows_
 def test_a_range_load_writes_one_row_per_day_with_its_own_deleted_and_inserted_rows(warehouse_url, tmp_path):
     manager = WarehouseIOManager(warehouse=Warehouse(url=warehouse_url), lake=Lake(url=str(tmp_path)))
 
-    @dg.asset(key=["staging", "readings"], partitions_def=daily_partitions, io_manager_key="warehouse_io_manager", metadata={"partition_expr": "taken_at"})
+    @dg.asset(
+        key=["staging", "readings"],
+        partitions_def=daily_partitions,
+        io_manager_key="warehouse_io_manager",
+        metadata={"partition_expr": "taken_at"},
+    )
     def varying(context: dg.AssetExecutionContext) -> pd.DataFrame:
         counts = {"2024-01-15": 3, "2024-01-16": 0, "2024-01-17": 5}
         return pd.concat([readings(day, n) for day, n in counts.items() if day in context.partition_keys and n])
@@ -99,16 +140,21 @@ def test_a_range_load_writes_one_row_per_day_with_its_own_deleted_and_inserted_r
 
 def test_a_failed_load_writes_a_retried_then_a_failed_row_in_their_own_transactions(warehouse_url, tmp_path):
     lake = Lake(url=str(tmp_path))
-    assert dg.materialize([readings_asset], partition_key="2024-01-15", resources={
-        "warehouse_io_manager": WarehouseIOManager(warehouse=Warehouse(url=warehouse_url), lake=lake)
-    }).success
+    assert dg.materialize(
+        [readings_asset],
+        partition_key="2024-01-15",
+        resources={"warehouse_io_manager": WarehouseIOManager(warehouse=Warehouse(url=warehouse_url), lake=lake)},
+    ).success
     impatient = WarehouseIOManager(warehouse=Warehouse(url=warehouse_url, statement_timeout_s=1), lake=lake)
     locker = psycopg2.connect(warehouse_url)  # another session holds the table: each attempt times out (57014)
     try:
         with locker.cursor() as cur:
             cur.execute("LOCK TABLE staging.readings IN ACCESS EXCLUSIVE MODE")
         result = dg.materialize(
-            [retry_once(readings_asset)], partition_key="2024-01-16", resources={"warehouse_io_manager": impatient}, raise_on_error=False
+            [retry_once(readings_asset)],
+            partition_key="2024-01-16",
+            resources={"warehouse_io_manager": impatient},
+            raise_on_error=False,
         )
     finally:
         locker.rollback()
@@ -138,7 +184,13 @@ def test_a_failed_extract_writes_a_failed_row(warehouse_url, tmp_path):
     result = dg.materialize([procedures], partition_key="2024-01-15", resources=resources, raise_on_error=False)
     assert not result.success
     [(asset, day, status, attempt, deleted, loaded, quarantined, error_class, message)] = query(warehouse_url, AUDITED)
-    assert (asset, day, status, attempt, error_class) == ("staging/surgical_procedures", "2024-01-15", "failed", 1, "UndefinedTable")
+    assert (asset, day, status, attempt, error_class) == (
+        "staging/surgical_procedures",
+        "2024-01-15",
+        "failed",
+        1,
+        "UndefinedTable",
+    )
     assert "surgical_procedures" in message and "does not exist" in message
 
 
@@ -155,7 +207,14 @@ def test_an_existing_audit_table_gains_the_new_columns_and_keeps_its_rows(wareho
         cur.execute(OLD_AUDIT_TABLE)
     conn.close()
     manager = WarehouseIOManager(warehouse=Warehouse(url=warehouse_url), lake=Lake(url=str(tmp_path)))
-    assert dg.materialize([readings_asset], partition_key="2024-01-15", resources={"warehouse_io_manager": manager}).success
+    assert dg.materialize(
+        [readings_asset], partition_key="2024-01-15", resources={"warehouse_io_manager": manager}
+    ).success
     assert query(warehouse_url, "SELECT load_id, status, rows_loaded FROM audit.etl_audit_log ORDER BY started_at") == [
-        ("old", None, 1), (query(warehouse_url, "SELECT max(load_id) FROM audit.etl_audit_log WHERE load_id <> 'old'")[0][0], "succeeded", 3)
+        ("old", None, 1),
+        (
+            query(warehouse_url, "SELECT max(load_id) FROM audit.etl_audit_log WHERE load_id <> 'old'")[0][0],
+            "succeeded",
+            3,
+        ),
     ]

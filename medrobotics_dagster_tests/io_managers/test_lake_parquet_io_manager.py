@@ -13,6 +13,8 @@ from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.lake import Lake
 
 RANGE_TAGS = {"dagster/asset_partition_range_start": "2024-01-01", "dagster/asset_partition_range_end": "2024-01-03"}
+
+
 def from_parquet(data: bytes) -> pd.DataFrame:
     return arrow_from_parquet(data).to_pandas()
 
@@ -92,13 +94,20 @@ def test_single_partition_round_trip(lake):
 
 def test_single_run_range_writes_every_partition_including_empty_ones(lake):
     result = dg.materialize([samples], resources=_resources(lake), tags=RANGE_TAGS)
-    assert sorted(e.partition for e in result.get_asset_materialization_events()) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert sorted(e.partition for e in result.get_asset_materialization_events()) == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
     assert _objects(lake) == [f"staging/telemetry/samples/dt=2024-01-0{d}/part-0.parquet" for d in (1, 2, 3)]
     sizes = [len(from_parquet(lake.get(k))) for k in _objects(lake)]
     assert sizes == [2, 0, 1]
     empty = from_parquet(lake.get("staging/telemetry/samples/dt=2024-01-02/part-0.parquet"))
     assert list(empty.columns) == ["sample_timestamp", "force_feedback"]  # empty, but with the schema
-    own = {e.partition: e.materialization.metadata["dagster/row_count"].value for e in result.get_asset_materialization_events()}
+    own = {
+        e.partition: e.materialization.metadata["dagster/row_count"].value
+        for e in result.get_asset_materialization_events()
+    }
     assert own == {"2024-01-01": 2, "2024-01-02": 0, "2024-01-03": 1}  # each partition its own, not the range's 3
     metadata = _output_metadata(result, "samples")
     assert metadata["partition_count"].value == 3
@@ -108,7 +117,9 @@ def test_single_run_range_writes_every_partition_including_empty_ones(lake):
 def test_downstream_loads_a_single_partition_and_a_range(lake):
     dg.materialize([samples], resources=_resources(lake), tags=RANGE_TAGS)
 
-    one = dg.materialize([samples, sample_totals], selection=[sample_totals], resources=_resources(lake), partition_key="2024-01-03")
+    one = dg.materialize(
+        [samples, sample_totals], selection=[sample_totals], resources=_resources(lake), partition_key="2024-01-03"
+    )
     assert from_parquet(lake.get("staging/sample_totals/dt=2024-01-03/part-0.parquet")).total.tolist() == [3.0]
     assert _output_metadata(one, "sample_totals")["loaded_rows"].value == 1
 
@@ -126,7 +137,11 @@ def test_downstream_loads_a_single_partition_and_a_range(lake):
 def test_range_run_without_partition_expr_is_refused(lake):
     dg.materialize([samples], resources=_resources(lake), tags=RANGE_TAGS)
     result = dg.materialize(
-        [samples, sample_totals], selection=[sample_totals], resources=_resources(lake), tags=RANGE_TAGS, raise_on_error=False
+        [samples, sample_totals],
+        selection=[sample_totals],
+        resources=_resources(lake),
+        tags=RANGE_TAGS,
+        raise_on_error=False,
     )
     assert not result.success
     assert "partition_expr" in str(result.get_step_failure_events()[0].event_specific_data.error)
@@ -135,7 +150,11 @@ def test_range_run_without_partition_expr_is_refused(lake):
 def test_missing_partition_names_the_key(lake):
     dg.materialize([samples], resources=_resources(lake), partition_key="2024-01-01")
     result = dg.materialize(
-        [samples, sample_totals], selection=[sample_totals], resources=_resources(lake), partition_key="2024-01-02", raise_on_error=False
+        [samples, sample_totals],
+        selection=[sample_totals],
+        resources=_resources(lake),
+        partition_key="2024-01-02",
+        raise_on_error=False,
     )
     assert not result.success
     message = str(result.get_step_failure_events()[0].event_specific_data.error)
@@ -160,7 +179,9 @@ def test_rows_outside_the_partition_are_refused(lake):
 
     result = dg.materialize([stray], resources=_resources(lake), partition_key="2024-01-01", raise_on_error=False)
     assert not result.success
-    assert "1 row(s) have sample_timestamp outside" in str(result.get_step_failure_events()[0].event_specific_data.error)
+    assert "1 row(s) have sample_timestamp outside" in str(
+        result.get_step_failure_events()[0].event_specific_data.error
+    )
     assert _objects(lake) == []
 
 
@@ -176,11 +197,15 @@ def test_on_s3(s3_endpoint):
     boto3.client("s3").create_bucket(Bucket=bucket)  # no deny policy: moto would deny every put (it ignores conditions)
     lake = Lake(url=f"s3://{bucket}/lake")
     dg.materialize([samples], resources=_resources(lake), tags=RANGE_TAGS)
-    result = dg.materialize([samples, sample_totals], selection=[sample_totals], resources=_resources(lake), partition_key="2024-01-01")
+    result = dg.materialize(
+        [samples, sample_totals], selection=[sample_totals], resources=_resources(lake), partition_key="2024-01-01"
+    )
     assert _output_metadata(result, "sample_totals")["loaded_rows"].value == 2
     assert _output_metadata(result, "sample_totals")["lake_uris"].value == [
         f"s3://{bucket}/lake/staging/sample_totals/dt=2024-01-01/part-0.parquet"
     ]
-    head = boto3.client("s3").head_object(Bucket=bucket, Key="lake/staging/telemetry/samples/dt=2024-01-02/part-0.parquet")
+    head = boto3.client("s3").head_object(
+        Bucket=bucket, Key="lake/staging/telemetry/samples/dt=2024-01-02/part-0.parquet"
+    )
     assert head["ServerSideEncryption"] == "AES256"
     assert len(list(lake.list("staging/telemetry/samples/"))) == 3

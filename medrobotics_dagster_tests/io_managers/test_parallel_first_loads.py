@@ -19,7 +19,10 @@ COLUMNS = [Column("taken_at", timestamp()), Column("sensor", varchar(20)), Colum
 
 def day_rows(day: str, count: int) -> pa.Table:
     times = pd.date_range(f"{day} 00:30", periods=count, freq="h")
-    return pa.table({"taken_at": times, "sensor": [f"s{i}" for i in range(count)], "value": list(range(count))}, schema=arrow_schema(COLUMNS))
+    return pa.table(
+        {"taken_at": times, "sensor": [f"s{i}" for i in range(count)], "value": list(range(count))},
+        schema=arrow_schema(COLUMNS),
+    )
 
 
 def test_parallel_first_loads_of_different_days_do_not_race_to_create_the_table(warehouse_url):
@@ -30,7 +33,9 @@ def test_parallel_first_loads_of_different_days_do_not_race_to_create_the_table(
 
     def load(day: str) -> None:
         start = pd.Timestamp(day, tz="UTC")
-        target = TableTarget("fresh_schema", "readings", COLUMNS, "taken_at", TimeWindow(start, start + pd.Timedelta(days=1)))
+        target = TableTarget(
+            "fresh_schema", "readings", COLUMNS, "taken_at", TimeWindow(start, start + pd.Timedelta(days=1))
+        )
         barrier.wait()
         try:
             replace_rows(warehouse, None, target, day_rows(day, 5))
@@ -43,7 +48,9 @@ def test_parallel_first_loads_of_different_days_do_not_race_to_create_the_table(
     for thread in threads:
         thread.join()
     assert errors == []
-    assert query(warehouse_url, "SELECT count(*), count(DISTINCT taken_at::date) FROM fresh_schema.readings") == [(40, 8)]
+    assert query(warehouse_url, "SELECT count(*), count(DISTINCT taken_at::date) FROM fresh_schema.readings") == [
+        (40, 8)
+    ]
 
 
 def test_the_redshift_manifest_lists_each_non_empty_staged_object_with_its_length(s3_bucket):

@@ -82,14 +82,18 @@ def test_rows_of_this_session_since_the_copy_started_are_returned_sys_view_first
             later = session.started_at + timedelta(seconds=1)
             cur.executemany(
                 "INSERT INTO stl_load_errors VALUES (%s, %s, 's3://b/k.parquet', %s, 'n', 'int4', 1207, 'Invalid digit', 'x')",
-                [(session.session_pid, later, 2), (session.session_pid, earlier, 9), (session.session_pid + 1, later, 3)],
+                [
+                    (session.session_pid, later, 2),
+                    (session.session_pid, earlier, 9),
+                    (session.session_pid + 1, later, 3),
+                ],
             )
             conn.commit()
         diagnosis = describe_copy_failure(conn, session.session_pid, session.started_at)
         assert diagnosis.diagnostic_errors == []
-        assert [(r["source"], r["line_number"], r["file_name"], r["raw_field_value"]) for r in diagnosis.rejected_rows] == [
-            ("stl_load_errors", 2, "s3://b/k.parquet", "x")
-        ]
+        assert [
+            (r["source"], r["line_number"], r["file_name"], r["raw_field_value"]) for r in diagnosis.rejected_rows
+        ] == [("stl_load_errors", 2, "s3://b/k.parquet", "x")]
         with conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO sys_load_error_detail VALUES (%s, %s, 's3://b/k.parquet', 0, 'n', 'int4', 15001,"

@@ -26,7 +26,10 @@ def expected_parquet(kind: ColumnType) -> tuple[str, str]:
         "varchar": ("BYTE_ARRAY", "String"),
         "json": ("BYTE_ARRAY", "String"),
         "date": ("INT32", "Date"),
-        "timestamp": ("INT64", "Timestamp(isAdjustedToUTC=false, timeUnit=microseconds, is_from_converted_type=false, force_set_converted_type=false)"),
+        "timestamp": (
+            "INT64",
+            "Timestamp(isAdjustedToUTC=false, timeUnit=microseconds, is_from_converted_type=false, force_set_converted_type=false)",
+        ),
     }.get(kind.kind) or ("FIXED_LEN_BYTE_ARRAY", f"Decimal(precision={kind.precision}, scale={kind.scale})")
 
 
@@ -50,7 +53,11 @@ def world(tmp_path_factory):
 @pytest.mark.parametrize("extract", EXTRACTS, ids=lambda e: e.table)
 @pytest.mark.parametrize("rows", ["all", "none"])
 def test_staged_parquet_of_each_extract_matches_its_table(world, extract, rows):
-    params = {"start": "2000-01-01", "end": "2100-01-01" if rows == "all" else "2000-01-01"} if extract.partition_expr else None
+    params = (
+        {"start": "2000-01-01", "end": "2100-01-01" if rows == "all" else "2000-01-01"}
+        if extract.partition_expr
+        else None
+    )
     frame = world.read_frame(extract.query, params)
     if rows == "none" and not extract.partition_expr:
         frame = frame.iloc[0:0]

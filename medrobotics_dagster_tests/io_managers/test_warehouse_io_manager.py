@@ -1,14 +1,18 @@
 """The warehouse IO manager against a real PostgreSQL: partition replacement, atomicity, metadata."""
 
-
 import dagster as dg
 import pandas as pd
 import psycopg2
 import pytest
 
-from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
 from medrobotics_dagster.io_managers.frames import columns_of
-from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, WarehouseLoadError, replace_rows
+from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
+from medrobotics_dagster.io_managers.warehouse_table_writer import (
+    TableTarget,
+    TimeWindow,
+    WarehouseLoadError,
+    replace_rows,
+)
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
@@ -27,7 +31,9 @@ def readings(day: str, count: int, value: float = 1.0) -> pd.DataFrame:
 
 def load(warehouse, lake, table, frame, partition_expr=None, window=None) -> int:
     """replace_rows into staging.<table> with the frame's own column types."""
-    return replace_rows(warehouse, lake, TableTarget("staging", table, columns_of(frame), partition_expr, window), frame).rows
+    return replace_rows(
+        warehouse, lake, TableTarget("staging", table, columns_of(frame), partition_expr, window), frame
+    ).rows
 
 
 @pytest.fixture
@@ -71,7 +77,9 @@ def test_a_changed_partition_replaces_only_its_own_rows(io_manager, warehouse_ur
         dg.materialize([asset], partition_key=key, resources={"warehouse_io_manager": io_manager})
     frames["2024-01-15"] = readings("2024-01-15", 2, value=100.0)  # two rows deleted at the source, values changed
     dg.materialize([asset], partition_key="2024-01-15", resources={"warehouse_io_manager": io_manager})
-    got = query(warehouse_url, "SELECT taken_at::date::text, count(*), sum(value) FROM staging.readings GROUP BY 1 ORDER BY 1")
+    got = query(
+        warehouse_url, "SELECT taken_at::date::text, count(*), sum(value) FROM staging.readings GROUP BY 1 ORDER BY 1"
+    )
     assert got == [("2024-01-15", 2, 201.0), ("2024-01-16", 3, 6.0)]
 
 
@@ -79,7 +87,9 @@ def test_a_range_is_replaced_in_one_run_and_read_back_by_window(io_manager, ware
     frames = {d: readings(d, 2) for d in ("2024-02-01", "2024-02-02", "2024-02-03")}
     asset = daily_readings_asset(frames)
 
-    @dg.asset(partitions_def=daily_partitions, ins={"readings": dg.AssetIn(key=["staging", "readings"])}, io_manager_key="mem")
+    @dg.asset(
+        partitions_def=daily_partitions, ins={"readings": dg.AssetIn(key=["staging", "readings"])}, io_manager_key="mem"
+    )
     def reading_count(readings: pd.DataFrame) -> int:
         return len(readings)
 

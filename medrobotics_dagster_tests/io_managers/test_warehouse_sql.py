@@ -17,7 +17,9 @@ COLUMNS = [
 
 
 def parse_redshift(text: str) -> exp.Expression:
-    return sqlglot.parse_one(text.replace("%(start)s", "'2024-01-01'").replace("%(end)s", "'2024-01-02'"), read="redshift")
+    return sqlglot.parse_one(
+        text.replace("%(start)s", "'2024-01-01'").replace("%(end)s", "'2024-01-02'"), read="redshift"
+    )
 
 
 def test_create_table_quotes_every_identifier_and_parses():
@@ -38,7 +40,9 @@ def test_delete_window_binds_the_window_and_names_the_partition_column():
 
 
 def test_redshift_copy_is_parquet_with_iam_role_and_quoted_literals():
-    text = sql.redshift_copy_sql("staging", "t", "s3://lake/staging/_warehouse_copy/x'y.parquet", "arn:aws:iam::123:role/copy")
+    text = sql.redshift_copy_sql(
+        "staging", "t", "s3://lake/staging/_warehouse_copy/x'y.parquet", "arn:aws:iam::123:role/copy"
+    )
     tree = parse_redshift(text)
     assert isinstance(tree, exp.Copy)
     assert "FORMAT AS PARQUET" in text and "IAM_ROLE 'arn:aws:iam::123:role/copy'" in text
@@ -51,11 +55,20 @@ def test_every_statement_of_a_telemetry_load_on_redshift_follows_the_redshift_ru
     from medrobotics_dagster_tests.redshift_rules import assert_redshift_sql
 
     create = sql.create_table_sql(
-        "analytics", "fact_procedure_telemetry", FACT_COLUMNS, "redshift", "procedure_key", ["procedure_key", "sample_timestamp"]
+        "analytics",
+        "fact_procedure_telemetry",
+        FACT_COLUMNS,
+        "redshift",
+        "procedure_key",
+        ["procedure_key", "sample_timestamp"],
     )
     load = sql.redshift_load_sql(
-        "analytics", "fact_procedure_telemetry", FACT_COLUMNS, "s3://lake/staging/_warehouse_copy/x.manifest",
-        "arn:aws:iam::1:role/c", manifest=True,
+        "analytics",
+        "fact_procedure_telemetry",
+        FACT_COLUMNS,
+        "s3://lake/staging/_warehouse_copy/x.manifest",
+        "arn:aws:iam::1:role/c",
+        manifest=True,
     )
     statements = [
         sql.create_schema_sql("analytics"),
@@ -68,8 +81,12 @@ def test_every_statement_of_a_telemetry_load_on_redshift_follows_the_redshift_ru
         assert_redshift_sql(statement)
     assert_redshift_sql(";\n".join(statements), where="the telemetry load as one script")
     assert isinstance(parse_redshift(create), exp.Create)
-    assert "DISTKEY (\"procedure_key\")" in create and 'SORTKEY ("procedure_key", "sample_timestamp")' in create
-    assert '"extra_fields" SUPER' in create and '"arm_position_x" NUMERIC(10,4)' in create and '"tool_type" VARCHAR(400)' in create
+    assert 'DISTKEY ("procedure_key")' in create and 'SORTKEY ("procedure_key", "sample_timestamp")' in create
+    assert (
+        '"extra_fields" SUPER' in create
+        and '"arm_position_x" NUMERIC(10,4)' in create
+        and '"tool_type" VARCHAR(400)' in create
+    )
     assert load.copy.rstrip().endswith("FORMAT AS PARQUET\nMANIFEST")
     assert isinstance(parse_redshift(load.copy), exp.Copy)
 
@@ -81,8 +98,8 @@ def test_identifiers_that_cannot_be_quoted_are_refused(bad):
 
 
 def test_column_types_follow_the_frame_with_declared_types_winning():
-    from decimal import Decimal
     import datetime as dt
+    from decimal import Decimal
 
     frame = pd.DataFrame(
         {
@@ -98,7 +115,13 @@ def test_column_types_follow_the_frame_with_declared_types_winning():
     )
     columns = {c.name: c.type.sql("redshift") for c in columns_of(frame, {"v": parse_sql_type("VARCHAR(20)")})}
     assert columns == {
-        "n": "BIGINT", "f": "DOUBLE PRECISION", "b": "BOOLEAN", "s": "VARCHAR(65535)", "t": "TIMESTAMP",
-        "d": "DATE", "m": "NUMERIC(38,2)", "v": "VARCHAR(80)",
+        "n": "BIGINT",
+        "f": "DOUBLE PRECISION",
+        "b": "BOOLEAN",
+        "s": "VARCHAR(65535)",
+        "t": "TIMESTAMP",
+        "d": "DATE",
+        "m": "NUMERIC(38,2)",
+        "v": "VARCHAR(80)",
     }
     assert {c.name: c.type.sql("postgres") for c in columns_of(frame[["s"]])} == {"s": "TEXT"}

@@ -38,7 +38,9 @@ class Lake:
     valid: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # key -> {(procedure, timestamp)}
     files_written: int = 0
 
-    def put(self, procedure: str, day: date, seconds=(), bad: int = 0, gz: bool = False, body: bytes | None = None) -> str:
+    def put(
+        self, procedure: str, day: date, seconds=(), bad: int = 0, gz: bool = False, body: bytes | None = None
+    ) -> str:
         good = lines(procedure, day, seconds)
         data = body if body is not None else b"\n".join(good + [b"{not json"] * bad) + b"\n"
         suffix = ".json.gz" if gz else ".json"
@@ -90,7 +92,9 @@ class Operator:
                     instance=self.instance, partition_key=request.partition_key, tags=request.tags, raise_on_error=False
                 )
                 start = request.tags.get("dagster/asset_partition_range_start")
-                label = f"{start}..{request.tags['dagster/asset_partition_range_end']}" if start else request.partition_key
+                label = (
+                    f"{start}..{request.tags['dagster/asset_partition_range_end']}" if start else request.partition_key
+                )
                 done.append((label, run.success))
         raise AssertionError(f"the sensor never settled: {done}")
 

@@ -20,7 +20,18 @@ from medrobotics_dagster.defs.warehouse.dbt_project import (
 def dbt_parse(env: dict[str, str], target) -> str:
     put_dbt_on_path()
     result = subprocess.run(
-        ["dbt", "--log-format", "text", "parse", "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR), "--target-path", str(target)],
+        [
+            "dbt",
+            "--log-format",
+            "text",
+            "parse",
+            "--project-dir",
+            str(SQL_DIR),
+            "--profiles-dir",
+            str(SQL_DIR),
+            "--target-path",
+            str(target),
+        ],
         env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         capture_output=True,
         text=True,

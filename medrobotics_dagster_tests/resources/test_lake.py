@@ -102,7 +102,12 @@ def test_uri(lake, tmp_path):
 
 @pytest.mark.parametrize("key", ["../x", "a/../../x", "/etc/passwd", "a//b", "./a"])
 def test_key_escaping_root_is_rejected(lake, key):
-    for call in (lambda: lake.put(key, b"x"), lambda: lake.get(key), lambda: lake.uri(key), lambda: list(lake.list(key))):
+    for call in (
+        lambda: lake.put(key, b"x"),
+        lambda: lake.get(key),
+        lambda: lake.uri(key),
+        lambda: list(lake.list(key)),
+    ):
         with pytest.raises(ValueError, match="lake key"):
             call()
 

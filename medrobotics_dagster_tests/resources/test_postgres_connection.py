@@ -20,7 +20,10 @@ def test_a_redshift_url_without_port_connects_to_5439_with_tls_and_keepalives():
     assert (dsn["user"], dsn["password"]) == ("dwadmin", "p@ss")
     assert dsn["sslmode"] == "require"
     assert (dsn["keepalives"], dsn["keepalives_idle"], dsn["keepalives_interval"], dsn["keepalives_count"]) == (
-        "1", "60", "10", "5",
+        "1",
+        "60",
+        "10",
+        "5",
     )
     assert "options" not in dsn
 
@@ -32,7 +35,8 @@ def test_the_redshift_dialect_sets_the_defaults_even_for_a_postgresql_url():
 
 def test_a_postgresql_url_keeps_5432_and_an_explicit_sslmode_or_port_wins():
     assert (dsn_of("postgresql://u@db.internal/wh")["port"], dsn_of("postgresql://u@db.internal/wh")["sslmode"]) == (
-        "5432", "prefer",
+        "5432",
+        "prefer",
     )
     explicit = dsn_of("redshift://u@cluster.example.com:5440/dw?sslmode=verify-full")
     assert (explicit["port"], explicit["sslmode"]) == ("5440", "verify-full")

@@ -23,8 +23,12 @@ def test_scale_one_counts_and_samples(source_url, tmp_path):
     summary = generate(source_url, Lake(url=str(tmp_path / "lake")), scale=1.0, seed=42)
     counts = {table: len(rows) for table, rows in table_rows(source_url).items()}
     assert counts == {
-        "facilities": 10, "surgeons": 100, "surgical_robots": 50,
-        "surgical_procedures": 5000, "procedure_outcomes": 5000, "robot_maintenance_logs": 200,
+        "facilities": 10,
+        "surgeons": 100,
+        "surgical_robots": 50,
+        "surgical_procedures": 5000,
+        "procedure_outcomes": 5000,
+        "robot_maintenance_logs": 200,
     }
     assert {k: summary[k] for k in counts} == counts
     assert 440_000 < summary["telemetry_samples"] < 480_000
@@ -38,8 +42,12 @@ def test_small_scale_counts(source_url, tmp_path):
     summary = generate(source_url, Lake(url=str(tmp_path / "lake")), scale=0.1, seed=1)
     counts = {table: len(rows) for table, rows in table_rows(source_url).items()}
     assert counts == {
-        "facilities": 1, "surgeons": 10, "surgical_robots": 5,
-        "surgical_procedures": 500, "procedure_outcomes": 500, "robot_maintenance_logs": 20,
+        "facilities": 1,
+        "surgeons": 10,
+        "surgical_robots": 5,
+        "surgical_procedures": 500,
+        "procedure_outcomes": 500,
+        "robot_maintenance_logs": 20,
     }
     assert summary["telemetry_samples"] == sum(
         len(body.splitlines()) for body in lake_files(tmp_path / "lake").values()

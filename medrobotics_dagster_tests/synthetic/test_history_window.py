@@ -1,7 +1,7 @@
 """The synthetic world over any window: the fixed default is unchanged, another window is filled from its first
 days to its last, and the command's default window ends yesterday."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from medrobotics_dagster.synthetic.world import build_world, default_history
 def test_default_history_starts_with_the_partitions_and_ends_yesterday(monkeypatch):
     monkeypatch.setenv("MEDROBOTICS_HISTORY_START", "2024-12-01")
     start, end = default_history()
-    assert (start, end) == (date(2024, 12, 1), datetime.now(timezone.utc).date() - timedelta(days=1))
+    assert (start, end) == (date(2024, 12, 1), datetime.now(UTC).date() - timedelta(days=1))
     assert default_history(date(2030, 6, 30)) == (date(2024, 12, 1), date(2030, 6, 30))
     assert default_history(date(2024, 6, 30)) == (date(2024, 6, 30), date(2024, 6, 30))  # an end before the start
 
@@ -28,7 +28,9 @@ def test_the_partitions_start_where_the_setting_says(monkeypatch):
     assert settings.history_start() == date.fromisoformat(settings.DEFAULT_HISTORY_START)
 
 
-@pytest.mark.parametrize("start, end", [(date(2024, 11, 21), date(2026, 11, 21)), (date(2025, 3, 1), date(2025, 6, 30))])
+@pytest.mark.parametrize(
+    "start, end", [(date(2024, 11, 21), date(2026, 11, 21)), (date(2025, 3, 1), date(2025, 6, 30))]
+)
 def test_a_moved_window_is_filled_from_its_first_week_to_its_last(start, end):
     world = build_world(0.2, 7, start, end)
     starts = sorted(p["start_time"].date() for p in world.rows["surgical_procedures"])

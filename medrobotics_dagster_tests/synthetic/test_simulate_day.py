@@ -13,6 +13,7 @@ from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
 from medrobotics_dagster_tests.synthetic.helpers import lake_files, query, table_rows
 
+
 def next_day(url: str) -> date:
     """The day after the latest procedure start (UTC)."""
     return query(url, "SELECT max((start_time AT TIME ZONE 'UTC')::date) + 1 FROM surgical_procedures")[0][0]
@@ -55,8 +56,10 @@ def test_summary_changes_are_in_the_database(world):
     summary = simulate_day(url, lake, seed=7)
     changed = {(c["table"], c["column"]) for c in summary["changes"]}
     assert changed == {
-        ("surgical_robots", "software_version"), ("surgical_robots", "last_maintenance_date"),
-        ("surgeons", "certification_level"), ("facilities", "bed_count"),
+        ("surgical_robots", "software_version"),
+        ("surgical_robots", "last_maintenance_date"),
+        ("surgeons", "certification_level"),
+        ("facilities", "bed_count"),
     }
     for change in summary["changes"]:
         assert change["old"] != change["new"]

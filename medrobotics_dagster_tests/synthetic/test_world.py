@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,13 +27,23 @@ def world():
 def test_counts_at_scale_one(world):
     counts = {table: len(rows) for table, rows in world.rows.items()}
     assert counts == {
-        "facilities": 10, "surgeons": 100, "surgical_robots": 50,
-        "surgical_procedures": 5000, "procedure_outcomes": 5000, "robot_maintenance_logs": 200,
+        "facilities": 10,
+        "surgeons": 100,
+        "surgical_robots": 50,
+        "surgical_procedures": 5000,
+        "procedure_outcomes": 5000,
+        "robot_maintenance_logs": 200,
     }
 
 
 def test_scaled_counts_round_and_never_drop_to_zero():
-    assert scaled_counts(0.1) == {"facilities": 1, "robots": 5, "surgeons": 10, "procedures": 500, "maintenance_logs": 20}
+    assert scaled_counts(0.1) == {
+        "facilities": 1,
+        "robots": 5,
+        "surgeons": 10,
+        "procedures": 500,
+        "maintenance_logs": 20,
+    }
     assert scaled_counts(0.0001) == {name: 1 for name in catalog.BASE_COUNTS}
     assert scaled_counts(2)["procedures"] == 10000
 
@@ -63,7 +73,7 @@ def test_procedures_are_plausible(world):
     starts = [p["start_time"] for p in procs]
     assert starts == sorted(starts)
     assert starts[0].date() >= catalog.HISTORY_START and starts[-1].date() <= catalog.HISTORY_END
-    assert all(p["start_time"].tzinfo == timezone.utc and p["end_time"] > p["start_time"] for p in procs)
+    assert all(p["start_time"].tzinfo == UTC and p["end_time"] > p["start_time"] for p in procs)
     assert all(p["end_time"] - p["start_time"] == timedelta(minutes=p["duration_minutes"]) for p in procs)
     assert all(1 <= p["complexity_score"] <= 10 and 18 <= p["patient_age"] <= 90 for p in procs)
     assert {p["status"] for p in procs} <= {"completed", "aborted"}
@@ -124,7 +134,7 @@ def test_next_version_walks_the_catalog_then_bumps_the_patch():
 
 
 def test_telemetry_follows_the_contract():
-    start = datetime(2024, 1, 15, 23, 10, tzinfo=timezone.utc)  # crosses UTC midnight
+    start = datetime(2024, 1, 15, 23, 10, tzinfo=UTC)  # crosses UTC midnight
     spec = TelemetrySpec("PROC-000123", "ROB-007", start, 120)
     files = telemetry_files(spec, 42)
     assert [key for key, _, _ in files] == [
@@ -155,8 +165,15 @@ def test_about_92_samples_per_procedure(world):
 def check_sample(sample: dict, line: str, procedure_id: str, robot_id: str, day: str) -> None:
     """One telemetry line against the DESIGN.md contract (key order, types, rounding, UTC day)."""
     assert list(sample) == [
-        "procedure_id", "robot_id", "sample_timestamp", "arm_position", "arm_rotation", "force_feedback",
-        "tool", "camera", "system",
+        "procedure_id",
+        "robot_id",
+        "sample_timestamp",
+        "arm_position",
+        "arm_rotation",
+        "force_feedback",
+        "tool",
+        "camera",
+        "system",
     ]
     assert sample["procedure_id"] == procedure_id and sample["robot_id"] == robot_id
     assert TIMESTAMP.match(sample["sample_timestamp"])

@@ -19,9 +19,17 @@ from pathlib import Path
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
 )
 
 
@@ -35,9 +43,18 @@ class HeadlessChromium:
 
         profile_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}", f"--window-size={width},{height}",
-             "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile_dir}",
+                f"--window-size={width},{height}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         port_file = profile_dir / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -76,10 +93,14 @@ class HeadlessChromium:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 60, interval: float = 0.5):
-        """Evaluate until truthy; returns the value, or raises with the page's text when it never is."""
+        """Evaluate until truthy; returns the value, or raises with the page's text when it never is.
+
+        A page still loading has no `document.body` yet: the expression runs guarded, so that counts as not yet.
+        """
+        guarded = f"(() => {{ try {{ return ({expression}); }} catch (error) {{ return null; }} }})()"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            value = self.evaluate(guarded)
             if value:
                 return value
             time.sleep(interval)
@@ -101,7 +122,7 @@ class HeadlessChromium:
                 os.killpg(self.process.pid, signal.SIGKILL)  # only the group this object started
             self.process.wait(timeout=10)
 
-    def __enter__(self) -> "HeadlessChromium":
+    def __enter__(self) -> HeadlessChromium:
         return self
 
     def __exit__(self, *exc) -> None:

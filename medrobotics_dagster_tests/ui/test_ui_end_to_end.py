@@ -122,7 +122,9 @@ def dagster_dev(world, dagster_storage, tmp_path):
         server.stop()
 
 
-def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_warehouse_graph(dagster_dev, world, tmp_path):
+def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_warehouse_graph(
+    dagster_dev, world, tmp_path
+):
     from dagster_graphql import DagsterGraphQLClient
 
     source_url, warehouse_url = world
@@ -137,16 +139,28 @@ def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_wa
     for table in ("facilities", "surgeons", "surgical_robots"):
         source = query(source_url, f"SELECT count(*) FROM {table}")
         assert query(warehouse_url, f"SELECT count(*) FROM staging.{table}") == source
-    assert query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots WHERE is_current")[0][0] == query(
-        source_url, "SELECT count(*) FROM surgical_robots"
-    )[0][0]
+    assert (
+        query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots WHERE is_current")[0][0]
+        == query(source_url, "SELECT count(*) FROM surgical_robots")[0][0]
+    )
 
     # a partition-range backfill: procedure facts for every day of the world, in one run (single_run policy)
     days = [(WORLD[0] + timedelta(days=i)).isoformat() for i in range((WORLD[1] - WORLD[0]).days + 1)]
-    assets = [["staging", "surgical_procedures"], ["staging", "procedure_outcomes"], ["warehouse", "fact_procedures"], ["warehouse", "fact_procedures_quarantine"]]
+    assets = [
+        ["staging", "surgical_procedures"],
+        ["staging", "procedure_outcomes"],
+        ["warehouse", "fact_procedures"],
+        ["warehouse", "fact_procedures_quarantine"],
+    ]
     launched = client._execute(
         LAUNCH_BACKFILL,
-        {"params": {"assetSelection": [{"path": p} for p in assets], "partitionNames": days, "title": "procedures, whole world"}},
+        {
+            "params": {
+                "assetSelection": [{"path": p} for p in assets],
+                "partitionNames": days,
+                "title": "procedures, whole world",
+            }
+        },
     )["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
     backfill_id = launched["backfillId"]
@@ -154,8 +168,13 @@ def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_wa
     runs = client._execute(BACKFILL_RUNS, {"id": backfill_id})["runsOrError"]["results"]
     assert [r["status"] for r in runs] == ["SUCCESS"]  # the whole range in one run
     tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (days[0], days[-1])
-    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures") == query(source_url, "SELECT count(*) FROM surgical_procedures")
+    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+        days[0],
+        days[-1],
+    )
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures") == query(
+        source_url, "SELECT count(*) FROM surgical_procedures"
+    )
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures_quarantine") == [(0,)]
 
     # the asset graph in a real browser
@@ -165,7 +184,9 @@ def test_the_ui_launches_a_materialization_and_a_range_backfill_and_shows_the_wa
         names = ["dim_robots", "dim_facilities", "dim_date", "fact_procedures", "snap_robots"]  # in the viewport
         condition = " && ".join(f"document.body.innerText.includes('{n}')" for n in names)
         browser.wait_for(condition, timeout=60)
-        assert browser.evaluate("Array.from(document.querySelectorAll('body *')).some(e => e.childElementCount === 0 && e.textContent.startsWith('vw_'))")
+        assert browser.evaluate(
+            "Array.from(document.querySelectorAll('body *')).some(e => e.childElementCount === 0 && e.textContent.startsWith('vw_'))"
+        )
         time.sleep(1)  # let the graph finish its layout animation before the picture
         assert not browser.evaluate(dialog), "the first-visit dialog covers the asset graph"
         shot = browser.screenshot(artifacts_dir() / "asset_graph.png")

@@ -48,11 +48,16 @@ class DbtProject:
         offset = log_file.stat().st_size if log_file.exists() else 0
         cli = [
             *args,
-            "--project-dir", str(SQL_DIR),
-            "--profiles-dir", str(SQL_DIR),
-            "--target-path", str(self.target_path),
-            "--log-path", str(self.log_path),
-            "--log-level-file", "debug",
+            "--project-dir",
+            str(SQL_DIR),
+            "--profiles-dir",
+            str(SQL_DIR),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.log_path),
+            "--log-level-file",
+            "debug",
             "--quiet",
         ]
         if vars:
@@ -64,7 +69,9 @@ class DbtProject:
             log_text = fh.read()
         run = DbtRun(success=res.success, results=results, exception=res.exception, log_text=log_text)
         if check and not run.success:
-            failed = [f"{r.node.name}: {r.status} {r.message}" for r in results if str(r.status) not in ("success", "pass")]
+            failed = [
+                f"{r.node.name}: {r.status} {r.message}" for r in results if str(r.status) not in ("success", "pass")
+            ]
             raise AssertionError(f"dbt {' '.join(args)} failed: {res.exception or failed}")
         return run
 

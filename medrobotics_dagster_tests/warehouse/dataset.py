@@ -143,19 +143,28 @@ def dimension_tables() -> dict[str, list[dict]]:
         "surgical_robots": [robot(f"ROB-{i:03d}") for i in (1, 2, 3)],
         "robot_maintenance_logs": [
             maintenance("MNT-0001", "ROB-001", date(2024, 2, 15)),
-            maintenance("MNT-0002", "ROB-002", date(2023, 12, 1), maintenance_type="software_upgrade",
-                        software_version_after="4.2.0"),
+            maintenance(
+                "MNT-0002",
+                "ROB-002",
+                date(2023, 12, 1),
+                maintenance_type="software_upgrade",
+                software_version_after="4.2.0",
+            ),
         ],
     }
 
 
-def procedures(first_day: date = date(2024, 3, 1), days: int = 6, per_day: int = 4, start_number: int = 1) -> list[dict]:
+def procedures(
+    first_day: date = date(2024, 3, 1), days: int = 6, per_day: int = 4, start_number: int = 1
+) -> list[dict]:
     """`per_day` procedures on each of `days` days, spread over the day (UTC), round-robin over robots/surgeons."""
     rows = []
     n = start_number
     for d in range(days):
         for k in range(per_day):
-            start = datetime.combine(first_day + timedelta(days=d), datetime.min.time()) + timedelta(hours=7 + 3 * k, minutes=(n * 13) % 60)
+            start = datetime.combine(first_day + timedelta(days=d), datetime.min.time()) + timedelta(
+                hours=7 + 3 * k, minutes=(n * 13) % 60
+            )
             rows.append(procedure(f"PROC-{n:06d}", start, f"ROB-{(n % 3) + 1:03d}", f"SUR-{(n % 4) + 1:03d}"))
             n += 1
     return rows

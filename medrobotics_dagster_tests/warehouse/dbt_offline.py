@@ -27,13 +27,29 @@ def render_inline(jinja: str, target: str, work_dir: Path, env: dict[str, str] |
     }
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), "compile", "--target", target, "--quiet",
-            "--no-introspect", "--no-populate-cache", "--no-partial-parse",
-            "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR),
-            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-            "--inline", jinja,
+            str(Path(sys.executable).parent / "dbt"),
+            "compile",
+            "--target",
+            target,
+            "--quiet",
+            "--no-introspect",
+            "--no-populate-cache",
+            "--no-partial-parse",
+            "--project-dir",
+            str(SQL_DIR),
+            "--profiles-dir",
+            str(SQL_DIR),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+            "--inline",
+            jinja,
         ],
-        env=process_env, capture_output=True, text=True, timeout=300,
+        env=process_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt compile --inline failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")

@@ -8,13 +8,14 @@ shapes come from the operational DDL through the real extract queries, so they c
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
 
-from medrobotics_dagster.defs.staging.operational_extracts import EXTRACTS, STAGING_SCHEMA
 from medrobotics_dagster.column_types import Column, from_source_column
+from medrobotics_dagster.defs.staging.operational_extracts import EXTRACTS, STAGING_SCHEMA
 from medrobotics_dagster.io_managers.warehouse_sql import create_schema_sql, create_table_sql
 from medrobotics_dagster.synthetic.source_schema import schema_path
 

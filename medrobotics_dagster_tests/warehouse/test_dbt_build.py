@@ -15,15 +15,32 @@ def test_dbt_build_passes_all_data_tests(dbt_project):
     assert set(statuses) <= {"success", "pass"}, statuses
     assert statuses["pass"] >= 90  # data tests
     names = {r.node.name for r in run.results}
-    assert {"snap_facilities", "snap_surgeons", "snap_robots", "dim_date", "dim_time", "dim_facilities",
-            "dim_surgeons", "dim_robots", "fact_procedures", "fact_procedures_quarantine"} <= names
+    assert {
+        "snap_facilities",
+        "snap_surgeons",
+        "snap_robots",
+        "dim_date",
+        "dim_time",
+        "dim_facilities",
+        "dim_surgeons",
+        "dim_robots",
+        "fact_procedures",
+        "fact_procedures_quarantine",
+    } <= names
     assert any(n.startswith("scd2_versions_valid_") for n in names)
     assert dbt_project.query("select count(*) from analytics.fact_procedures") == [(24,)]
     assert dbt_project.query("select count(*) from analytics.fact_procedures_quarantine") == [(0,)]
     # the procedure without an outcome is still a fact, with NULL outcome columns
-    assert dbt_project.query("select success_status from analytics.fact_procedures where procedure_id = 'PROC-000024'") == [(None,)]
+    assert dbt_project.query(
+        "select success_status from analytics.fact_procedures where procedure_id = 'PROC-000024'"
+    ) == [(None,)]
     # schemas are used verbatim (not analytics_snapshots)
-    schemas = {s for (s,) in dbt_project.query("select table_schema from information_schema.tables where table_schema in ('analytics', 'snapshots', 'staging')")}
+    schemas = {
+        s
+        for (s,) in dbt_project.query(
+            "select table_schema from information_schema.tables where table_schema in ('analytics', 'snapshots', 'staging')"
+        )
+    }
     assert schemas == {"analytics", "snapshots", "staging"}
 
 

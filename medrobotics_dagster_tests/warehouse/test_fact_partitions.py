@@ -83,14 +83,21 @@ def test_window_is_replaced_exactly_and_other_days_are_untouched(dbt_project):
     after = {row[1]: row for row in _fact(dbt_project)}
     assert set(after) == set(before) - {"PROC-000010"} | {"PROC-000500"}
     assert after["PROC-000017"] == before["PROC-000017"]  # 03-05 is outside the window: not rebuilt
-    assert {k: v for k, v in after.items() if k != "PROC-000500"} == {k: v for k, v in before.items() if k != "PROC-000010"}
-    _reconcile(dbt_project, "p.start_time >= '2024-03-02' and p.start_time < '2024-03-04'",
-               "start_time >= '2024-03-02' and start_time < '2024-03-04'")
+    assert {k: v for k, v in after.items() if k != "PROC-000500"} == {
+        k: v for k, v in before.items() if k != "PROC-000010"
+    }
+    _reconcile(
+        dbt_project,
+        "p.start_time >= '2024-03-02' and p.start_time < '2024-03-04'",
+        "start_time >= '2024-03-02' and start_time < '2024-03-04'",
+    )
 
     # without vars the whole history is the window
     dbt_project.build(*FACTS)
     assert _fact(dbt_project)[0][0] == before["PROC-000001"][0]  # procedure_key is stable (md5 of procedure_id)
-    assert dbt_project.query("select duration_minutes from analytics.fact_procedures where procedure_id = 'PROC-000017'") == [(999,)]
+    assert dbt_project.query(
+        "select duration_minutes from analytics.fact_procedures where procedure_id = 'PROC-000017'"
+    ) == [(999,)]
     _reconcile(dbt_project)
 
 
@@ -110,8 +117,10 @@ def test_failure_after_the_delete_leaves_the_previous_rows(dbt_project):
     assert not run.success
     assert run.status_of("fact_procedures") == "error"
     log = run.log_text
-    delete_at = log.index('delete from "{}"."analytics"."fact_procedures"'.format(dbt_project.warehouse_url.rsplit("/", 1)[1]))
-    assert "SQL status: DELETE {}".format(len(window_rows)) in log[delete_at:]
+    delete_at = log.index(
+        'delete from "{}"."analytics"."fact_procedures"'.format(dbt_project.warehouse_url.rsplit("/", 1)[1])
+    )
+    assert f"SQL status: DELETE {len(window_rows)}" in log[delete_at:]
     assert "blood_loss_ml" in log[delete_at:] and "does not exist" in log[delete_at:]
     assert _fact(dbt_project) == before_fact
     assert _quarantine(dbt_project) == before_quarantine
@@ -133,8 +142,12 @@ def test_unresolvable_procedures_go_to_quarantine_with_a_reason(dbt_project):
         "PROC-000901": "unknown surgeon SUR-999",
         "PROC-000902": "unknown robot ROB-999; unknown surgeon SUR-998; unknown facility FAC-777",
     }
-    assert dbt_project.query("select count(*) from analytics.fact_procedures where procedure_id like 'PROC-0009%'") == [(0,)]
-    assert dbt_project.query("select count(*) from analytics.fact_procedures_quarantine where loaded_at is null") == [(0,)]
+    assert dbt_project.query("select count(*) from analytics.fact_procedures where procedure_id like 'PROC-0009%'") == [
+        (0,)
+    ]
+    assert dbt_project.query("select count(*) from analytics.fact_procedures_quarantine where loaded_at is null") == [
+        (0,)
+    ]
     _reconcile(dbt_project)
 
     # the robot becomes known (late dimension data): re-running the window moves the procedure into the fact
@@ -142,9 +155,12 @@ def test_unresolvable_procedures_go_to_quarantine_with_a_reason(dbt_project):
     load_staging(dbt_project.warehouse_url, surgical_robots=tables["surgical_robots"])
     dbt_project.build("snap_robots", "int_robot_versions", "dim_robots")
     dbt_project.build(*FACTS, vars={"min_date": "2024-03-02", "max_date": "2024-03-03"})
-    assert dbt_project.query("select count(*) from analytics.fact_procedures where procedure_id = 'PROC-000900'") == [(1,)]
+    assert dbt_project.query("select count(*) from analytics.fact_procedures where procedure_id = 'PROC-000900'") == [
+        (1,)
+    ]
     assert sorted(dict(dbt_project.query("select procedure_id, reason from analytics.fact_procedures_quarantine"))) == [
-        "PROC-000901", "PROC-000902"
+        "PROC-000901",
+        "PROC-000902",
     ]
     _reconcile(dbt_project)
 
@@ -155,8 +171,11 @@ def test_fact_plus_quarantine_reconciles_with_staging(dbt_project, window):
     dbt_project.build(*FACTS, "+fact_procedures", vars=window or None)
     if window:
         lo, hi = window["min_date"][:10], window["max_date"][:10]
-        _reconcile(dbt_project, f"p.start_time >= '{lo}' and p.start_time < '{hi}'",
-                   f"start_time >= '{lo}' and start_time < '{hi}'")
+        _reconcile(
+            dbt_project,
+            f"p.start_time >= '{lo}' and p.start_time < '{hi}'",
+            f"start_time >= '{lo}' and start_time < '{hi}'",
+        )
         assert dbt_project.query(
             "select count(*) from (select start_time from analytics.fact_procedures union all"
             " select start_time from analytics.fact_procedures_quarantine) k"

@@ -93,15 +93,17 @@ def test_a_utc_partition_rerun_replaces_a_procedure_dated_the_local_day_before(d
     assert {k: v for k, v in after.items() if k != "PROC-000101"} == {
         k: v for k, v in before.items() if k not in ("PROC-000101", "PROC-000102")
     }
-    assert dbt_project.query(
-        "select count(*), count(distinct procedure_id) from analytics.fact_procedures"
-    ) == [(len(procs), len(procs))]
+    assert dbt_project.query("select count(*), count(distinct procedure_id) from analytics.fact_procedures") == [
+        (len(procs), len(procs))
+    ]
 
 
 def test_redshift_renders_the_conversion_with_convert_timezone(dbt_project):
     dbt_project.invoke(
         "compile", "--target", "redshift", "--no-introspect", "--no-populate-cache", "--select", "fact_procedures"
     )
-    compiled = (dbt_project.target_path / "compiled" / "medrobotics" / "models" / "marts" / "fact_procedures.sql").read_text()
+    compiled = (
+        dbt_project.target_path / "compiled" / "medrobotics" / "models" / "marts" / "fact_procedures.sql"
+    ).read_text()
     assert "convert_timezone('UTC', time_zone, start_time) as local_start_time" in compiled
     assert "at time zone" not in compiled.lower()

@@ -30,12 +30,26 @@ def compile_for_redshift(project_dir: Path, work_dir: Path) -> dict:
     target = work_dir / "target"
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), "compile", "--target", "redshift",
-            "--no-introspect", "--no-populate-cache", "--no-partial-parse",
-            "--project-dir", str(project_dir), "--profiles-dir", str(SQL_DIR),
-            "--target-path", str(target), "--log-path", str(work_dir / "logs"),
+            str(Path(sys.executable).parent / "dbt"),
+            "compile",
+            "--target",
+            "redshift",
+            "--no-introspect",
+            "--no-populate-cache",
+            "--no-partial-parse",
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(SQL_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(work_dir / "logs"),
         ],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, f"dbt compile failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return json.loads((target / "manifest.json").read_text())
@@ -86,4 +100,7 @@ def test_a_new_model_that_breaks_a_rule_fails_the_check(tmp_path):
         "select string_agg(robot_id, ',') from {{ ref('dim_robots') }}\n"
     )
     _, violations = project_violations(compile_for_redshift(project, tmp_path))
-    assert {(v.where.split(".")[-1], v.rule_id) for v in violations} == {("bad_model", "RS001"), ("bad_analysis", "RS010")}
+    assert {(v.where.split(".")[-1], v.rule_id) for v in violations} == {
+        ("bad_model", "RS001"),
+        ("bad_analysis", "RS010"),
+    }

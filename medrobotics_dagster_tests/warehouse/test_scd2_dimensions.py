@@ -1,13 +1,22 @@
 """SCD2 dimensions built from dbt snapshots: versions, deletes, point-in-time facts, stable keys."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from . import dataset
 from .staging_fixture import load_staging
 
 # snapshots and the SCD2 models, without the facts
-DIMS = ("snap_facilities", "snap_surgeons", "snap_robots", "int_facility_versions", "int_surgeon_versions",
-        "int_robot_versions", "dim_facilities", "dim_surgeons", "dim_robots")
+DIMS = (
+    "snap_facilities",
+    "snap_surgeons",
+    "snap_robots",
+    "int_facility_versions",
+    "int_surgeon_versions",
+    "int_robot_versions",
+    "dim_facilities",
+    "dim_surgeons",
+    "dim_robots",
+)
 FAR_FUTURE = datetime(9999, 12, 31)
 
 
@@ -25,7 +34,9 @@ def test_unchanged_source_creates_no_new_version(dbt_project):
     load_staging(dbt_project.warehouse_url, **dataset.realistic_tables())
     dbt_project.build()
     before = {t: _dim(dbt_project, t, "1") for t in ("dim_facilities", "dim_surgeons", "dim_robots")}
-    snapshot_rows = dbt_project.query("select (select count(*) from snapshots.snap_robots), (select count(*) from snapshots.snap_surgeons)")
+    snapshot_rows = dbt_project.query(
+        "select (select count(*) from snapshots.snap_robots), (select count(*) from snapshots.snap_surgeons)"
+    )
 
     # same data again, and an untracked change (usage counter + updated_at) on a robot
     tables = dataset.realistic_tables()
@@ -34,14 +45,23 @@ def test_unchanged_source_creates_no_new_version(dbt_project):
     dbt_project.build()
     dbt_project.build()
 
-    assert dbt_project.query("select (select count(*) from snapshots.snap_robots), (select count(*) from snapshots.snap_surgeons)") == snapshot_rows
+    assert (
+        dbt_project.query(
+            "select (select count(*) from snapshots.snap_robots), (select count(*) from snapshots.snap_surgeons)"
+        )
+        == snapshot_rows
+    )
     assert _dim(dbt_project, "dim_facilities", "1") == before["dim_facilities"]
     assert _dim(dbt_project, "dim_surgeons", "1") == before["dim_surgeons"]
-    robots = dbt_project.query("select robot_id, robot_key, is_current, total_procedures_count from analytics.dim_robots order by robot_key")
+    robots = dbt_project.query(
+        "select robot_id, robot_key, is_current, total_procedures_count from analytics.dim_robots order by robot_key"
+    )
     # the counter is type-1: new value on the (single, unchanged) version
     assert robots == [("ROB-001", 1, True, 101), ("ROB-002", 2, True, 200), ("ROB-003", 3, True, 300)]
     # every member's first version is valid from the start of history
-    assert dbt_project.query("select distinct effective_date, expiration_date from analytics.dim_surgeons") == [(date(2020, 1, 1), None)]
+    assert dbt_project.query("select distinct effective_date, expiration_date from analytics.dim_surgeons") == [
+        (date(2020, 1, 1), None)
+    ]
 
 
 def test_software_upgrade_expires_one_version_and_opens_one(dbt_project):
@@ -61,20 +81,32 @@ def test_software_upgrade_expires_one_version_and_opens_one(dbt_project):
         "select robot_key, software_version, facility_key, effective_date, expiration_date, is_current"
         " from analytics.dim_robots where robot_id = 'ROB-001' order by effective_date"
     )
-    fac2 = dict(dbt_project.query("select is_current, facility_key from analytics.dim_facilities where facility_id = 'FAC-002'"))
+    fac2 = dict(
+        dbt_project.query("select is_current, facility_key from analytics.dim_facilities where facility_id = 'FAC-002'")
+    )
     assert rob1 == [
         (1, "4.2.0", fac2[False], date(2020, 1, 1), date(2024, 3, 10), False),
         (4, "4.3.0", fac2[True], date(2024, 3, 10), None, True),
     ]
     assert _versions(dbt_project, "int_robot_versions", "robot_id", "robot_key")[0] == (
-        "ROB-001", 1, datetime(2020, 1, 1), datetime(2024, 3, 10, 12, 0), False
+        "ROB-001",
+        1,
+        datetime(2020, 1, 1),
+        datetime(2024, 3, 10, 12, 0),
+        False,
     )
     assert _versions(dbt_project, "int_robot_versions", "robot_id", "robot_key")[-1] == (
-        "ROB-001", 4, datetime(2024, 3, 10, 12, 0), FAR_FUTURE, True
+        "ROB-001",
+        4,
+        datetime(2024, 3, 10, 12, 0),
+        FAR_FUTURE,
+        True,
     )
     # the other robots keep their single version
     assert dbt_project.query("select robot_id, count(*) from analytics.dim_robots group by robot_id order by 1") == [
-        ("ROB-001", 2), ("ROB-002", 1), ("ROB-003", 1)
+        ("ROB-001", 2),
+        ("ROB-002", 1),
+        ("ROB-003", 1),
     ]
     # snapshot: dbt_valid_from of the new version is the source change time (check strategy + updated_at)
     assert dbt_project.query(
@@ -90,14 +122,16 @@ def test_deleted_surgeon_is_closed_not_lost(dbt_project):
     load_staging(dbt_project.warehouse_url, surgeons=[s for s in tables["surgeons"] if s["surgeon_id"] != "SUR-004"])
     dbt_project.build(*DIMS)  # includes the SCD2 data tests: a deleted member has no current version, legitimately
 
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert dbt_project.query(
         "select surgeon_key, effective_date, expiration_date, is_current from analytics.dim_surgeons where surgeon_id = 'SUR-004'"
     ) == [(4, date(2020, 1, 1), today, False)]
     assert dbt_project.query("select count(*) from analytics.dim_surgeons where is_current") == [(3,)]
     # re-running does not touch the closed version again
     dbt_project.build(*DIMS)
-    assert dbt_project.query("select count(*), bool_or(is_current) from analytics.dim_surgeons where surgeon_id = 'SUR-004'") == [(1, False)]
+    assert dbt_project.query(
+        "select count(*), bool_or(is_current) from analytics.dim_surgeons where surgeon_id = 'SUR-004'"
+    ) == [(1, False)]
 
 
 def test_late_arriving_procedures_join_the_version_valid_at_start(dbt_project):
@@ -115,19 +149,30 @@ def test_late_arriving_procedures_join_the_version_valid_at_start(dbt_project):
         dataset.procedure("PROC-000101", datetime(2024, 3, 10, 12, 0), "ROB-001", "SUR-001"),
         dataset.procedure("PROC-000102", datetime(2022, 6, 1, 9, 30), "ROB-001", "SUR-002"),
     ]
-    load_staging(dbt_project.warehouse_url, surgical_procedures=tables["surgical_procedures"] + late,
-                 procedure_outcomes=tables["procedure_outcomes"] + [dataset.outcome(p) for p in late])
-    dbt_project.build("fact_procedures", "fact_procedures_quarantine", vars={"min_date": "2024-03-10", "max_date": "2024-03-11"})
-    dbt_project.build("fact_procedures", "fact_procedures_quarantine", vars={"min_date": "2022-06-01", "max_date": "2022-06-02"})
+    load_staging(
+        dbt_project.warehouse_url,
+        surgical_procedures=tables["surgical_procedures"] + late,
+        procedure_outcomes=tables["procedure_outcomes"] + [dataset.outcome(p) for p in late],
+    )
+    dbt_project.build(
+        "fact_procedures", "fact_procedures_quarantine", vars={"min_date": "2024-03-10", "max_date": "2024-03-11"}
+    )
+    dbt_project.build(
+        "fact_procedures", "fact_procedures_quarantine", vars={"min_date": "2022-06-01", "max_date": "2022-06-02"}
+    )
 
-    keys = dict(dbt_project.query(
-        "select f.procedure_id, r.software_version from analytics.fact_procedures f"
-        " join analytics.dim_robots r using (robot_key) where f.procedure_id in ('PROC-000100', 'PROC-000101', 'PROC-000102')"
-    ))
+    keys = dict(
+        dbt_project.query(
+            "select f.procedure_id, r.software_version from analytics.fact_procedures f"
+            " join analytics.dim_robots r using (robot_key) where f.procedure_id in ('PROC-000100', 'PROC-000101', 'PROC-000102')"
+        )
+    )
     assert keys == {"PROC-000100": "4.2.0", "PROC-000101": "4.3.0", "PROC-000102": "4.2.0"}
     # facts loaded before the change keep their (then valid) version key
-    assert dbt_project.query("select distinct r.software_version from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
-                             " where f.start_date_key < 20240310") == [("4.2.0",)]
+    assert dbt_project.query(
+        "select distinct r.software_version from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
+        " where f.start_date_key < 20240310"
+    ) == [("4.2.0",)]
     assert dbt_project.query("select count(*) from analytics.fact_procedures_quarantine") == [(0,)]
 
 
@@ -135,12 +180,17 @@ def test_surrogate_keys_are_stable_across_runs(dbt_project):
     tables = dataset.realistic_tables()
     load_staging(dbt_project.warehouse_url, **tables)
     dbt_project.build(*DIMS)
-    models = [("int_facility_versions", "facility_id", "facility_key"), ("int_surgeon_versions", "surgeon_id", "surgeon_key"),
-              ("int_robot_versions", "robot_id", "robot_key")]
+    models = [
+        ("int_facility_versions", "facility_id", "facility_key"),
+        ("int_surgeon_versions", "surgeon_id", "surgeon_key"),
+        ("int_robot_versions", "robot_id", "robot_key"),
+    ]
     before = {m: _versions(dbt_project, m, nid, key) for m, nid, key in models}
 
     # changes that insert new versions, including a new member whose updated_at is older than every existing version
-    facilities = tables["facilities"] + [dataset.facility("FAC-000", created_at=datetime(2021, 5, 1), updated_at=datetime(2021, 5, 1))]
+    facilities = tables["facilities"] + [
+        dataset.facility("FAC-000", created_at=datetime(2021, 5, 1), updated_at=datetime(2021, 5, 1))
+    ]
     surgeons = [dict(s) for s in tables["surgeons"]]
     surgeons[2].update(certification_level="Expert", updated_at=datetime(2024, 2, 1))
     robots = [dict(r) for r in tables["surgical_robots"]]
@@ -156,10 +206,14 @@ def test_surrogate_keys_are_stable_across_runs(dbt_project):
         # every existing version keeps its key (and its start); new versions get higher keys
         assert {k: new_keys[k] for k in old_keys} == old_keys, model
         assert min(set(new_keys) - set(old_keys)) > max(old_keys), model
-    assert dbt_project.query("select facility_key, effective_date from analytics.dim_facilities where facility_id = 'FAC-000'") == [(4, date(2020, 1, 1))]
+    assert dbt_project.query(
+        "select facility_key, effective_date from analytics.dim_facilities where facility_id = 'FAC-000'"
+    ) == [(4, date(2020, 1, 1))]
     # dims expose the same keys as the versions the facts join
-    assert dbt_project.query("select count(*) from analytics.dim_robots d join intermediate.int_robot_versions v using (robot_key)"
-                             " where d.robot_id <> v.robot_id or d.effective_date <> cast(v.valid_from_ts as date)") == [(0,)]
+    assert dbt_project.query(
+        "select count(*) from analytics.dim_robots d join intermediate.int_robot_versions v using (robot_key)"
+        " where d.robot_id <> v.robot_id or d.effective_date <> cast(v.valid_from_ts as date)"
+    ) == [(0,)]
 
 
 def test_member_reappearing_after_delete_gets_a_new_non_overlapping_version(dbt_project):

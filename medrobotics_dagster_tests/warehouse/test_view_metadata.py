@@ -25,7 +25,9 @@ def materialize_views(warehouse_url: str, tmp_path, monkeypatch) -> tuple[dg.Dag
     instance = dg.DagsterInstance.ephemeral()
     selection = dg.AssetSelection.assets(*warehouse_views.keys)
     for _ in range(2):  # two materializations: a history the Plots tab can draw
-        result = dg.materialize(list(defs.assets), selection=selection, resources=dict(defs.resources), instance=instance)
+        result = dg.materialize(
+            list(defs.assets), selection=selection, resources=dict(defs.resources), instance=instance
+        )
         assert result.success
     return instance, sorted(warehouse_views.keys)
 
@@ -71,10 +73,18 @@ class Warnings:
 
 
 def test_a_view_whose_figures_cannot_be_read_keeps_dbts_metadata_and_says_why(warehouse_url):
-    manifest = {"nodes": {"model.medrobotics.vw_robot_utilization": {
-        "name": "vw_robot_utilization", "schema": "no_such_schema", "alias": "vw_robot_utilization",
-    }}}
-    event = dg.Output(None, "warehouse__vw_robot_utilization", metadata={"unique_id": "model.medrobotics.vw_robot_utilization"})
+    manifest = {
+        "nodes": {
+            "model.medrobotics.vw_robot_utilization": {
+                "name": "vw_robot_utilization",
+                "schema": "no_such_schema",
+                "alias": "vw_robot_utilization",
+            }
+        }
+    }
+    event = dg.Output(
+        None, "warehouse__vw_robot_utilization", metadata={"unique_id": "model.medrobotics.vw_robot_utilization"}
+    )
     other = dg.AssetCheckResult(passed=True, asset_key=dg.AssetKey(["warehouse", "vw_robot_utilization"]))
     log = Warnings()
     events = list(with_view_metadata([event, other], manifest, Warehouse(url=warehouse_url), log))

@@ -8,7 +8,7 @@ count once, for its member, whatever version it was recorded against; members ar
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,7 +38,9 @@ def source_tables(source_url: str) -> dict[str, list[dict]]:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
             for extract in EXTRACTS:
-                window = {"start": datetime(2000, 1, 1), "end": datetime(2100, 1, 1)} if extract.partition_expr else None
+                window = (
+                    {"start": datetime(2000, 1, 1), "end": datetime(2100, 1, 1)} if extract.partition_expr else None
+                )
                 cur.execute(extract.query, window)
                 names = [c.name for c in cur.description]
                 tables[extract.table] = [{n: _naive_utc(v) for n, v in zip(names, row)} for row in cur.fetchall()]
@@ -50,7 +52,7 @@ def source_tables(source_url: str) -> dict[str, list[dict]]:
 def _naive_utc(value):
     """timestamptz values as the staging tables hold them: naive UTC."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 
@@ -86,8 +88,12 @@ def world(dbt_project, source_url, tmp_path):
             if row[id_col] == member:
                 row.update({column: value, "updated_at": when})
         changes[id_col] = (member, when)
-    load_staging(dbt_project.warehouse_url, facilities=tables["facilities"], surgeons=tables["surgeons"],
-                 surgical_robots=tables["surgical_robots"])
+    load_staging(
+        dbt_project.warehouse_url,
+        facilities=tables["facilities"],
+        surgeons=tables["surgeons"],
+        surgical_robots=tables["surgical_robots"],
+    )
     dbt_project.invoke("snapshot")
     dbt_project.build("dim_time")  # the telemetry below needs nothing else; on-run-start created its table
 
@@ -96,19 +102,28 @@ def world(dbt_project, source_url, tmp_path):
     for i, proc in enumerate(sorted(tables["surgical_procedures"], key=lambda p: p["procedure_id"])[::3]):
         for k in range(3):
             moment = proc["start_time"] + timedelta(minutes=k)
-            telemetry.append({
-                "telemetry_key": stable_procedure_key(f"{proc['procedure_id']}#{k}"),
-                "procedure_key": stable_procedure_key(proc["procedure_id"]),
-                "timestamp_key": moment.hour * 10000 + moment.minute * 100,
-                "sample_timestamp": moment, "procedure_id": proc["procedure_id"], "robot_id": proc["robot_id"],
-                "system_temperature": Decimal(f"{35 + (i + k) % 7}.25"), "motor_current": Decimal(f"1.{(i * 7 + k) % 10}000"),
-                "network_latency_ms": 5 + (i * 3 + k) % 40, "video_fps": 55 + (i + 2 * k) % 6, "created_at": moment,
-            })
+            telemetry.append(
+                {
+                    "telemetry_key": stable_procedure_key(f"{proc['procedure_id']}#{k}"),
+                    "procedure_key": stable_procedure_key(proc["procedure_id"]),
+                    "timestamp_key": moment.hour * 10000 + moment.minute * 100,
+                    "sample_timestamp": moment,
+                    "procedure_id": proc["procedure_id"],
+                    "robot_id": proc["robot_id"],
+                    "system_temperature": Decimal(f"{35 + (i + k) % 7}.25"),
+                    "motor_current": Decimal(f"1.{(i * 7 + k) % 10}000"),
+                    "network_latency_ms": 5 + (i * 3 + k) % 40,
+                    "video_fps": 55 + (i + 2 * k) % 6,
+                    "created_at": moment,
+                }
+            )
     conn = psycopg2.connect(dbt_project.warehouse_url)
     with conn, conn.cursor() as cur:
         for row in telemetry:
-            cur.execute(f"insert into analytics.fact_procedure_telemetry ({', '.join(row)}) values ({', '.join(['%s'] * len(row))})",
-                        list(row.values()))
+            cur.execute(
+                f"insert into analytics.fact_procedure_telemetry ({', '.join(row)}) values ({', '.join(['%s'] * len(row))})",
+                list(row.values()),
+            )
     conn.close()
 
     dbt_project.build()  # everything, every data test (grain tests of the views included) must pass
@@ -117,16 +132,26 @@ def world(dbt_project, source_url, tmp_path):
 
 def expected_frames(tables, telemetry):
     procs = pd.DataFrame(tables["surgical_procedures"])
-    outcomes = pd.DataFrame(tables["procedure_outcomes"]).drop(columns=["created_at", "updated_at", "procedure_start_time"])
+    outcomes = pd.DataFrame(tables["procedure_outcomes"]).drop(
+        columns=["created_at", "updated_at", "procedure_start_time"]
+    )
     p = procs.merge(outcomes, on="procedure_id", how="left")
     robots = pd.DataFrame(tables["surgical_robots"]).set_index("robot_id")
     surgeons = pd.DataFrame(tables["surgeons"]).set_index("surgeon_id")
     facilities = pd.DataFrame(tables["facilities"]).set_index("facility_id")
     zones = p["facility_id"].map(facilities["time_zone"])
-    p["local"] = [pd.Timestamp(t).tz_localize("UTC").tz_convert(z).tz_localize(None) for t, z in zip(p["start_time"], zones)]
+    p["local"] = [
+        pd.Timestamp(t).tz_localize("UTC").tz_convert(z).tz_localize(None) for t, z in zip(p["start_time"], zones)
+    ]
     p["date"] = p["local"].dt.date
     p["hour"] = p["local"].dt.hour
-    for col in ("duration_minutes", "complexity_score", "blood_loss_ml", "hospital_stay_days", "patient_satisfaction_score"):
+    for col in (
+        "duration_minutes",
+        "complexity_score",
+        "blood_loss_ml",
+        "hospital_stay_days",
+        "patient_satisfaction_score",
+    ):
         p[col] = p[col].astype(float)
     p["ok"] = (p["success_status"] == "Successful").astype(float)
     return p, robots, surgeons, facilities
@@ -160,14 +185,16 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     for id_col, (member, when) in changes.items():
         starts = p.loc[p[id_col] == member, "start_time"]
         assert (starts < when).any() and (starts >= when).any(), id_col
-    key_counts = dict(dbt_project.query(
-        "select 'robot', count(distinct f.robot_key) from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
-        f" where r.robot_id = '{changes['robot_id'][0]}'"
-        " union all select 'surgeon', count(distinct f.surgeon_key) from analytics.fact_procedures f join analytics.dim_surgeons s using (surgeon_key)"
-        f" where s.surgeon_id = '{changes['surgeon_id'][0]}'"
-        " union all select 'facility', count(distinct f.facility_key) from analytics.fact_procedures f join analytics.dim_facilities d using (facility_key)"
-        f" where d.facility_id = '{changes['facility_id'][0]}'"
-    ))
+    key_counts = dict(
+        dbt_project.query(
+            "select 'robot', count(distinct f.robot_key) from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
+            f" where r.robot_id = '{changes['robot_id'][0]}'"
+            " union all select 'surgeon', count(distinct f.surgeon_key) from analytics.fact_procedures f join analytics.dim_surgeons s using (surgeon_key)"
+            f" where s.surgeon_id = '{changes['surgeon_id'][0]}'"
+            " union all select 'facility', count(distinct f.facility_key) from analytics.fact_procedures f join analytics.dim_facilities d using (facility_key)"
+            f" where d.facility_id = '{changes['facility_id'][0]}'"
+        )
+    )
     assert key_counts == {"robot": 2, "surgeon": 2, "facility": 2}
     # the robot first seen in 2018 starts at history_start like everyone, and finds its facility
     assert dbt_project.query(
@@ -176,12 +203,22 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     assert dbt_project.query("select count(*) from analytics.fact_procedures") == [(len(p),)]
 
     robot_facility = robots["facility_id"]
-    per_robot = p.groupby("robot_id").agg(
-        total_procedures=("procedure_id", "count"), total_operating_hours=("duration_minutes", "sum"),
-        avg_procedure_duration_minutes=("duration_minutes", "mean"), avg_complexity=("complexity_score", "mean"),
-        first_procedure_date=("date", "min"), last_procedure_date=("date", "max")).reset_index()
+    per_robot = (
+        p.groupby("robot_id")
+        .agg(
+            total_procedures=("procedure_id", "count"),
+            total_operating_hours=("duration_minutes", "sum"),
+            avg_procedure_duration_minutes=("duration_minutes", "mean"),
+            avg_complexity=("complexity_score", "mean"),
+            first_procedure_date=("date", "min"),
+            last_procedure_date=("date", "max"),
+        )
+        .reset_index()
+    )
     per_robot["total_operating_hours"] /= 60.0
-    per_robot["days_in_operation"] = [(b - a).days + 1 for a, b in zip(per_robot["first_procedure_date"], per_robot["last_procedure_date"])]
+    per_robot["days_in_operation"] = [
+        (b - a).days + 1 for a, b in zip(per_robot["first_procedure_date"], per_robot["last_procedure_date"])
+    ]
     per_robot["procedures_per_day"] = per_robot["total_procedures"] / per_robot["days_in_operation"]
     for col in ("robot_serial_number", "robot_model"):
         per_robot[col] = per_robot["robot_id"].map(robots[col])
@@ -191,9 +228,16 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
 
     p["year"], p["month"] = p["local"].dt.year, p["local"].dt.month
     p["month_name"] = p["local"].dt.strftime("%B")
-    monthly = p.groupby(["robot_id", "year", "month", "month_name"]).agg(
-        procedure_count=("procedure_id", "count"), operating_hours=("duration_minutes", "sum"),
-        avg_duration=("duration_minutes", "mean"), avg_complexity=("complexity_score", "mean")).reset_index()
+    monthly = (
+        p.groupby(["robot_id", "year", "month", "month_name"])
+        .agg(
+            procedure_count=("procedure_id", "count"),
+            operating_hours=("duration_minutes", "sum"),
+            avg_duration=("duration_minutes", "mean"),
+            avg_complexity=("complexity_score", "mean"),
+        )
+        .reset_index()
+    )
     monthly["operating_hours"] /= 60.0
     monthly["robot_model"] = monthly["robot_id"].map(robots["robot_model"])
     monthly["facility_name"] = monthly["robot_id"].map(robot_facility).map(facilities["facility_name"])
@@ -205,11 +249,22 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     done["readmitted"] = (done["readmission_30day"] == True).astype(float)  # noqa: E712
     done["no_complication"] = (done["complication_level"] == "None").astype(float)
     done["not_readmitted"] = (done["readmission_30day"] != True).astype(float)  # noqa: E712
-    outcomes = done.groupby(["procedure_type", "procedure_category"]).agg(
-        total_procedures=("procedure_id", "count"), successful_count=("ok", "sum"), success_rate=("ok", _pct),
-        avg_duration_minutes=("duration_minutes", "mean"), avg_blood_loss_ml=("blood_loss_ml", "mean"),
-        avg_hospital_stay_days=("hospital_stay_days", "mean"), avg_satisfaction_score=("patient_satisfaction_score", "mean"),
-        complication_count=("serious", "sum"), readmission_count=("readmitted", "sum"), readmission_rate=("readmitted", _pct)).reset_index()
+    outcomes = (
+        done.groupby(["procedure_type", "procedure_category"])
+        .agg(
+            total_procedures=("procedure_id", "count"),
+            successful_count=("ok", "sum"),
+            success_rate=("ok", _pct),
+            avg_duration_minutes=("duration_minutes", "mean"),
+            avg_blood_loss_ml=("blood_loss_ml", "mean"),
+            avg_hospital_stay_days=("hospital_stay_days", "mean"),
+            avg_satisfaction_score=("patient_satisfaction_score", "mean"),
+            complication_count=("serious", "sum"),
+            readmission_count=("readmitted", "sum"),
+            readmission_rate=("readmitted", _pct),
+        )
+        .reset_index()
+    )
     order = ["procedure_type", "procedure_category"]
     _check(_frame(dbt_project, "vw_procedure_outcomes", order), outcomes, order)
 
@@ -217,34 +272,68 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     # model of every version equals the source's
     done["robot_model"] = done["robot_id"].map(robots["robot_model"])
     done["manufacturer"] = done["robot_id"].map(robots["manufacturer"])
-    by_model = done.groupby(["robot_model", "manufacturer"]).agg(
-        total_procedures=("procedure_id", "count"), avg_complexity=("complexity_score", "mean"), success_rate=("ok", _pct),
-        avg_duration=("duration_minutes", "mean"), avg_blood_loss=("blood_loss_ml", "mean"),
-        avg_satisfaction=("patient_satisfaction_score", "mean"), no_complication_rate=("no_complication", _pct)).reset_index()
+    by_model = (
+        done.groupby(["robot_model", "manufacturer"])
+        .agg(
+            total_procedures=("procedure_id", "count"),
+            avg_complexity=("complexity_score", "mean"),
+            success_rate=("ok", _pct),
+            avg_duration=("duration_minutes", "mean"),
+            avg_blood_loss=("blood_loss_ml", "mean"),
+            avg_satisfaction=("patient_satisfaction_score", "mean"),
+            no_complication_rate=("no_complication", _pct),
+        )
+        .reset_index()
+    )
     order = ["robot_model", "manufacturer"]
     _check(_frame(dbt_project, "vw_outcomes_by_robot_model", order), by_model, order)
 
-    perf = done.groupby("surgeon_id").agg(
-        total_procedures=("procedure_id", "count"), avg_complexity_score=("complexity_score", "mean"), success_rate=("ok", _pct),
-        avg_procedure_duration=("duration_minutes", "mean"), avg_blood_loss=("blood_loss_ml", "mean"),
-        avg_patient_satisfaction=("patient_satisfaction_score", "mean"), no_complication_rate=("no_complication", _pct),
-        no_readmission_rate=("not_readmitted", _pct)).reset_index()
+    perf = (
+        done.groupby("surgeon_id")
+        .agg(
+            total_procedures=("procedure_id", "count"),
+            avg_complexity_score=("complexity_score", "mean"),
+            success_rate=("ok", _pct),
+            avg_procedure_duration=("duration_minutes", "mean"),
+            avg_blood_loss=("blood_loss_ml", "mean"),
+            avg_patient_satisfaction=("patient_satisfaction_score", "mean"),
+            no_complication_rate=("no_complication", _pct),
+            no_readmission_rate=("not_readmitted", _pct),
+        )
+        .reset_index()
+    )
     for col in ("surgeon_name", "specialization", "years_experience"):
         perf[col] = perf["surgeon_id"].map(surgeons[col])
     _check(_frame(dbt_project, "vw_surgeon_performance", ["surgeon_id"]), perf, ["surgeon_id"])
     assert "Dr. Renamed Surgeon" in set(perf["surgeon_name"])
 
-    cats = done.groupby(["surgeon_id", "procedure_category"]).agg(
-        procedure_count=("procedure_id", "count"), avg_complexity=("complexity_score", "mean"),
-        avg_duration=("duration_minutes", "mean"), success_rate=("ok", _pct)).reset_index()
+    cats = (
+        done.groupby(["surgeon_id", "procedure_category"])
+        .agg(
+            procedure_count=("procedure_id", "count"),
+            avg_complexity=("complexity_score", "mean"),
+            avg_duration=("duration_minutes", "mean"),
+            success_rate=("ok", _pct),
+        )
+        .reset_index()
+    )
     cats["surgeon_name"] = cats["surgeon_id"].map(surgeons["surgeon_name"])
     order = ["surgeon_id", "procedure_category"]
     _check(_frame(dbt_project, "vw_surgeon_procedure_categories", order), cats, order)
 
-    fac = done.groupby("facility_id").agg(
-        robot_count=("robot_id", "nunique"), total_procedures=("procedure_id", "count"), surgeon_count=("surgeon_id", "nunique"),
-        avg_procedure_duration=("duration_minutes", "mean"), success_rate=("ok", _pct),
-        avg_patient_satisfaction=("patient_satisfaction_score", "mean"), avg_hospital_stay=("hospital_stay_days", "mean")).reset_index()
+    fac = (
+        done.groupby("facility_id")
+        .agg(
+            robot_count=("robot_id", "nunique"),
+            total_procedures=("procedure_id", "count"),
+            surgeon_count=("surgeon_id", "nunique"),
+            avg_procedure_duration=("duration_minutes", "mean"),
+            success_rate=("ok", _pct),
+            avg_patient_satisfaction=("patient_satisfaction_score", "mean"),
+            avg_hospital_stay=("hospital_stay_days", "mean"),
+        )
+        .reset_index()
+    )
     for col in ("facility_name", "city", "state", "facility_type"):
         fac[col] = fac["facility_id"].map(facilities[col])
     _check(_frame(dbt_project, "vw_facility_performance", ["facility_id"]), fac, ["facility_id"])
@@ -253,40 +342,75 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     done["year"], done["month"] = done["local"].dt.year, done["local"].dt.month
     done["day_name"] = done["local"].dt.strftime("%A")
     done["is_weekend"] = done["local"].dt.dayofweek >= 5
-    daily = done.groupby(["date", "year", "month", "day_name", "is_weekend"]).agg(
-        procedure_count=("procedure_id", "count"), avg_duration=("duration_minutes", "mean"),
-        total_operating_hours=("duration_minutes", "sum")).reset_index()
+    daily = (
+        done.groupby(["date", "year", "month", "day_name", "is_weekend"])
+        .agg(
+            procedure_count=("procedure_id", "count"),
+            avg_duration=("duration_minutes", "mean"),
+            total_operating_hours=("duration_minutes", "sum"),
+        )
+        .reset_index()
+    )
     daily["total_operating_hours"] /= 60.0
     _check(_frame(dbt_project, "vw_daily_procedure_volume", ["date"]), daily, ["date"])
 
     hour = done["hour"]
-    done["time_of_day"] = np.select([(hour >= 5) & (hour < 12), (hour >= 12) & (hour < 17), (hour >= 17) & (hour < 21)],
-                                    ["Morning", "Afternoon", "Evening"], "Night")
+    done["time_of_day"] = np.select(
+        [(hour >= 5) & (hour < 12), (hour >= 12) & (hour < 17), (hour >= 17) & (hour < 21)],
+        ["Morning", "Afternoon", "Evening"],
+        "Night",
+    )
     done["business_hours"] = (hour >= 8) & (hour < 18)
-    tod = done.groupby(["time_of_day", "business_hours"]).agg(
-        procedure_count=("procedure_id", "count"), avg_duration=("duration_minutes", "mean"),
-        avg_complexity=("complexity_score", "mean"), success_rate=("ok", _pct)).reset_index()
+    tod = (
+        done.groupby(["time_of_day", "business_hours"])
+        .agg(
+            procedure_count=("procedure_id", "count"),
+            avg_duration=("duration_minutes", "mean"),
+            avg_complexity=("complexity_score", "mean"),
+            success_rate=("ok", _pct),
+        )
+        .reset_index()
+    )
     order = ["time_of_day", "business_hours"]
     _check(_frame(dbt_project, "vw_procedures_by_time_of_day", order), tod, order)
 
     aged = done[done["patient_age"].notna()].copy()
     age = aged["patient_age"]
     aged["age_group"] = np.select([age < 30, age <= 49, age <= 64], ["< 30", "30-49", "50-64"], "65+")
-    demo = aged.groupby(["patient_gender", "age_group"]).agg(
-        procedure_count=("procedure_id", "count"), avg_complexity=("complexity_score", "mean"), success_rate=("ok", _pct),
-        avg_duration=("duration_minutes", "mean"), avg_blood_loss=("blood_loss_ml", "mean"),
-        avg_hospital_stay=("hospital_stay_days", "mean"), avg_satisfaction=("patient_satisfaction_score", "mean")).reset_index()
+    demo = (
+        aged.groupby(["patient_gender", "age_group"])
+        .agg(
+            procedure_count=("procedure_id", "count"),
+            avg_complexity=("complexity_score", "mean"),
+            success_rate=("ok", _pct),
+            avg_duration=("duration_minutes", "mean"),
+            avg_blood_loss=("blood_loss_ml", "mean"),
+            avg_hospital_stay=("hospital_stay_days", "mean"),
+            avg_satisfaction=("patient_satisfaction_score", "mean"),
+        )
+        .reset_index()
+    )
     order = ["patient_gender", "age_group"]
     _check(_frame(dbt_project, "vw_outcomes_by_demographics", order), demo, order)
 
     t = telemetry.copy()
     for col in ("system_temperature", "motor_current", "network_latency_ms", "video_fps"):
         t[col] = t[col].astype(float)
-    health = t.groupby("procedure_id").agg(
-        telemetry_sample_count=("telemetry_key", "count"), avg_temperature=("system_temperature", "mean"),
-        max_temperature=("system_temperature", "max"), avg_motor_current=("motor_current", "mean"),
-        max_motor_current=("motor_current", "max"), avg_network_latency=("network_latency_ms", "mean"),
-        max_network_latency=("network_latency_ms", "max"), avg_video_fps=("video_fps", "mean"), min_video_fps=("video_fps", "min")).reset_index()
+    health = (
+        t.groupby("procedure_id")
+        .agg(
+            telemetry_sample_count=("telemetry_key", "count"),
+            avg_temperature=("system_temperature", "mean"),
+            max_temperature=("system_temperature", "max"),
+            avg_motor_current=("motor_current", "mean"),
+            max_motor_current=("motor_current", "max"),
+            avg_network_latency=("network_latency_ms", "mean"),
+            max_network_latency=("network_latency_ms", "max"),
+            avg_video_fps=("video_fps", "mean"),
+            min_video_fps=("video_fps", "min"),
+        )
+        .reset_index()
+    )
     by_id = p.set_index("procedure_id")
     health["robot_model"] = health["procedure_id"].map(by_id["robot_id"]).map(robots["robot_model"])
     health["facility_name"] = health["procedure_id"].map(by_id["facility_id"]).map(facilities["facility_name"])

@@ -7,9 +7,17 @@ import re
 from .test_redshift_compile import redshift_manifest  # noqa: F401  (module-scoped fixture)
 
 VIEWS = {
-    "vw_robot_utilization", "vw_robot_utilization_monthly", "vw_procedure_outcomes", "vw_outcomes_by_robot_model",
-    "vw_surgeon_performance", "vw_surgeon_procedure_categories", "vw_facility_performance", "vw_daily_procedure_volume",
-    "vw_procedures_by_time_of_day", "vw_outcomes_by_demographics", "vw_telemetry_system_health",
+    "vw_robot_utilization",
+    "vw_robot_utilization_monthly",
+    "vw_procedure_outcomes",
+    "vw_outcomes_by_robot_model",
+    "vw_surgeon_performance",
+    "vw_surgeon_procedure_categories",
+    "vw_facility_performance",
+    "vw_daily_procedure_volume",
+    "vw_procedures_by_time_of_day",
+    "vw_outcomes_by_demographics",
+    "vw_telemetry_system_health",
 }
 
 
@@ -20,9 +28,14 @@ def test_the_eleven_views_are_late_binding_views_without_order_by(redshift_manif
         node = nodes[name]
         assert node["config"]["materialized"] == "view" and node["config"].get("bind") is False, name
         assert node["schema"] == "analytics", name
-        assert not re.search(r"\border\s+by\b", re.sub(r"over\s*\([^)]*\)", "", node["compiled_code"], flags=re.I), re.I), name
+        assert not re.search(
+            r"\border\s+by\b", re.sub(r"over\s*\([^)]*\)", "", node["compiled_code"], flags=re.I), re.I
+        ), name
         assert "is_current" not in node["compiled_code"], name
-    assert all(nodes[n]["schema"] == "intermediate" for n in ("int_robot_versions", "int_surgeon_versions", "int_facility_versions"))
+    assert all(
+        nodes[n]["schema"] == "intermediate"
+        for n in ("int_robot_versions", "int_surgeon_versions", "int_facility_versions")
+    )
 
 
 def test_the_fifteen_analyses_compile_for_redshift(redshift_manifest):  # noqa: F811

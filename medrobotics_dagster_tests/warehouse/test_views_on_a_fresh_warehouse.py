@@ -15,7 +15,9 @@ def test_views_build_before_any_fact_partition_was_loaded(warehouse_url, tmp_pat
     from medrobotics_dagster.defs.warehouse.dbt_assets import warehouse_dbt_models, warehouse_views
 
     selection = dg.AssetSelection.assets(*warehouse_dbt_models.keys, *warehouse_views.keys)
-    result = dg.materialize(list(defs.assets), selection=selection, resources=dict(defs.resources), raise_on_error=False)
+    result = dg.materialize(
+        list(defs.assets), selection=selection, resources=dict(defs.resources), raise_on_error=False
+    )
     assert result.success
     counts = query(
         warehouse_url,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-from typing import Optional
 
 import dagster as dg
 from pydantic import Field
@@ -32,9 +31,16 @@ SNS_SUBJECT_LIMIT = 100  # SNS: ASCII, no newlines, at most 100 characters
 class AlertChannel(dg.ConfigurableResource):
     """Where alerts go: an SNS topic (prod), an optional webhook, and always the log."""
 
-    sns_topic_arn: Optional[str] = Field(default=None, description=f"SNS topic ARN. Unset: {SNS_TOPIC_SETTING} when publishing.")
-    webhook_url: Optional[str] = Field(default=None, description=f"HTTP(S) URL that receives a JSON POST. Unset: {WEBHOOK_SETTING}.")
-    require_sns: bool = Field(default=False, description="Refuse to run without a topic (prod): a missing topic fails the sensor tick, visibly.")
+    sns_topic_arn: str | None = Field(
+        default=None, description=f"SNS topic ARN. Unset: {SNS_TOPIC_SETTING} when publishing."
+    )
+    webhook_url: str | None = Field(
+        default=None, description=f"HTTP(S) URL that receives a JSON POST. Unset: {WEBHOOK_SETTING}."
+    )
+    require_sns: bool = Field(
+        default=False,
+        description="Refuse to run without a topic (prod): a missing topic fails the sensor tick, visibly.",
+    )
     webhook_timeout_s: float = 10.0
 
     def topic(self) -> str | None:
@@ -68,7 +74,9 @@ class AlertChannel(dg.ConfigurableResource):
         url = self.webhook()
         if url:
             body = json.dumps({"subject": subject, "message": message, **details}).encode()
-            request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+            request = urllib.request.Request(
+                url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+            )
             with urllib.request.urlopen(request, timeout=self.webhook_timeout_s) as response:
                 response.read()
             sent.append("webhook")
@@ -120,13 +128,15 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
         if evaluation.passed:
             continue
         metadata = {key: value.value for key, value in evaluation.metadata.items()}
-        out.append({
-            "asset": evaluation.asset_key.to_user_string(),
-            "check": evaluation.check_name,
-            "severity": evaluation.severity.value,
-            "description": _first_line(evaluation.description),
-            "metadata": json.loads(json.dumps(metadata, default=str)),
-        })
+        out.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "check": evaluation.check_name,
+                "severity": evaluation.severity.value,
+                "description": _first_line(evaluation.description),
+                "metadata": json.loads(json.dumps(metadata, default=str)),
+            }
+        )
     return out
 
 
@@ -147,8 +157,12 @@ def failure_report(context: dg.RunFailureSensorContext) -> tuple[str, str, dict]
         lines.append(f"Reason: {_first_line(context.failure_event.message)}")
     lines.append(f"UI: {link}")
     details = {
-        "job_name": run.job_name, "run_id": run.run_id, "partition": partition,
-        "failed_steps": steps, "failed_checks": checks, "ui_url": link,
+        "job_name": run.job_name,
+        "run_id": run.run_id,
+        "partition": partition,
+        "failed_steps": steps,
+        "failed_checks": checks,
+        "ui_url": link,
     }
     return subject, "\n".join(lines), details
 

@@ -19,13 +19,20 @@ from medrobotics_dagster.defs.warehouse import dbt_assets
 DEADLINE_CRON = "0 5 * * *"  # 05:00 UTC: two hours after the schedule's 03:00 tick
 LOAD_WINDOW = timedelta(hours=2)  # materialized between 03:00 and 05:00 UTC
 
-daily_load_freshness = dg.FreshnessPolicy.cron(deadline_cron=DEADLINE_CRON, lower_bound_delta=LOAD_WINDOW, timezone="UTC")
+daily_load_freshness = dg.FreshnessPolicy.cron(
+    deadline_cron=DEADLINE_CRON, lower_bound_delta=LOAD_WINDOW, timezone="UTC"
+)
 
 FACT_KEYS = [*dbt_assets.daily_fact_models.keys, TELEMETRY_FACT_KEY]
 # the views, whichever dbt assets definition builds them
 VIEW_KEYS = sorted(
-    {key for defn in (dbt_assets.warehouse_dbt_models, getattr(dbt_assets, "warehouse_views", None)) if defn for key in defn.keys
-     if key.path[-1].startswith("vw_")},
+    {
+        key
+        for defn in (dbt_assets.warehouse_dbt_models, getattr(dbt_assets, "warehouse_views", None))
+        if defn
+        for key in defn.keys
+        if key.path[-1].startswith("vw_")
+    },
     key=lambda k: k.to_user_string(),
 )
 fresh_daily_selection = dg.AssetSelection.assets(*FACT_KEYS, *VIEW_KEYS)

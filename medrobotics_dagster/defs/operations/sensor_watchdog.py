@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -69,9 +69,11 @@ def sensor_health(context: dg.SensorEvaluationContext, watched: list[dg.SensorDe
             state.status == InstigatorStatus.DECLARED_IN_CODE and default_running
         )
         ticks = context.instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=FAILING_AFTER_TICKS)
-        last = datetime.fromtimestamp(ticks[0].timestamp, tz=timezone.utc) if ticks else None
+        last = datetime.fromtimestamp(ticks[0].timestamp, tz=UTC) if ticks else None
         health.append(
-            SensorHealth(sensor.name, sensor.minimum_interval_seconds or 30, running, last, tuple(t.status.value for t in ticks))
+            SensorHealth(
+                sensor.name, sensor.minimum_interval_seconds or 30, running, last, tuple(t.status.value for t in ticks)
+            )
         )
     return health
 
@@ -84,10 +86,15 @@ def sensor_health(context: dg.SensorEvaluationContext, watched: list[dg.SensorDe
 )
 def sensor_watchdog(context: dg.SensorEvaluationContext, alerts: AlertChannel) -> dg.SensorResult:
     watched = [s for s in context.repository_def.sensor_defs if s.name != context.sensor_name]
-    found = problems(sensor_health(context, watched), datetime.now(timezone.utc))
+    found = problems(sensor_health(context, watched), datetime.now(UTC))
     already = set(json.loads(context.cursor)) if context.cursor else set()
     for name in sorted(set(found) - already):
-        alerts.publish(f"[medrobotics] sensor {name} {found[name].split(':')[0]}", f"Sensor {name}: {found[name]}", {"sensor": name}, context.log)
+        alerts.publish(
+            f"[medrobotics] sensor {name} {found[name].split(':')[0]}",
+            f"Sensor {name}: {found[name]}",
+            {"sensor": name},
+            context.log,
+        )
     for name in sorted(already - set(found)):
         context.log.info(f"sensor {name} is healthy again")
     return dg.SensorResult(cursor=json.dumps(sorted(found)), skip_reason=None if found else "every sensor is ticking")

@@ -44,14 +44,19 @@ GROUP = "telemetry"
 BUDGET_CHECK = "rejected_lines_within_budget"
 UNKNOWN_FIELDS_CHECK = "no_unknown_fields"
 
-TELEMETRY_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+TELEMETRY_RETRY_POLICY = dg.RetryPolicy(
+    max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 
 
 class TelemetryLoadConfig(dg.Config):
     """How strict the telemetry load is."""
 
     error_budget: float = Field(
-        default=0.05, ge=0.0, le=1.0, description="Largest share of a day's lines that may be rejected before the load fails."
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of a day's lines that may be rejected before the load fails.",
     )
     archive_processed_files: bool = Field(
         default=False,
@@ -107,10 +112,14 @@ def _files_by_day(lake: Lake, days: list[date], log) -> dict[date, list[RawFile]
         files, malformed = classify(lake.list(RAW_TELEMETRY_PREFIX))
         archived = archived_files(lake)
     if malformed:
-        log.warning(f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}")
+        log.warning(
+            f"{len(malformed)} key(s) under {RAW_TELEMETRY_PREFIX} do not follow the contract, e.g. {malformed[0]!r}"
+        )
     wanted = set(days)
     latest: dict[str, RawFile] = {raw.key: raw for raw in archived if raw.day in wanted}
-    latest.update({raw.key: raw for raw in files if raw.day in wanted})  # a file in raw/ is newer than its archived copy
+    latest.update(
+        {raw.key: raw for raw in files if raw.day in wanted}
+    )  # a file in raw/ is newer than its archived copy
     files_by_day: dict[date, list[RawFile]] = {}
     for raw in latest.values():
         files_by_day.setdefault(raw.day, []).append(raw)
@@ -180,7 +189,12 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc)
         raise
     stream = DayStream(
-        lake, days, config.error_budget, config.archive_processed_files, context.log, QUARANTINE_KEY.to_user_string(),
+        lake,
+        days,
+        config.error_budget,
+        config.archive_processed_files,
+        context.log,
+        QUARANTINE_KEY.to_user_string(),
         on_error=lambda exc: audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc),
     )
     yield dg.Output(

@@ -37,7 +37,9 @@ def telemetry_fact_keys_valid(context: dg.AssetCheckExecutionContext, warehouse:
 def key_problems(warehouse: Warehouse, start: datetime, end: datetime) -> dict[str, int]:
     """Rows of [start, end) and how many break each key rule."""
     table = qualified(WAREHOUSE_SCHEMA, FACT_KEY.path[-1])
-    rows, duplicates, null_keys, bad_time_keys = warehouse.query(KEYS_CHECK_SQL.format(table=table), {"start": start, "end": end})[0]
+    rows, duplicates, null_keys, bad_time_keys = warehouse.query(
+        KEYS_CHECK_SQL.format(table=table), {"start": start, "end": end}
+    )[0]
     return {
         "rows": int(rows),
         "duplicate_telemetry_keys": int(duplicates),

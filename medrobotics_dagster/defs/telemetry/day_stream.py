@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pyarrow as pa
@@ -45,7 +45,7 @@ class DayStream:
         self.budget, self.archive, self.quarantine_name = budget, archive, quarantine_name
         self.archived = 0
         self.load_id = uuid.uuid4().hex
-        self.loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+        self.loaded_at = datetime.now(UTC).replace(tzinfo=None)
         self.quarantine_rows: list[dict] = []
         self.lines = self.rows = self.files = 0
         self.unknown_fields: Counter = Counter()
@@ -131,12 +131,21 @@ class DayStream:
         records = []
         for day, figures in self.by_day.items():
             start = _midnight(date.fromisoformat(day))
-            records.append(AuditRecord(
-                asset_key=asset_key, run_id=run_id, partition_start=start, partition_end=start + timedelta(days=1),
-                rows_read=figures["lines_read"], rows_loaded=figures["rows_loaded"], rows_deleted=0,
-                rows_quarantined=figures["rows_quarantined"], load_id=self.load_id, started_at=self.loaded_at,
-                attempt=attempt,
-            ))
+            records.append(
+                AuditRecord(
+                    asset_key=asset_key,
+                    run_id=run_id,
+                    partition_start=start,
+                    partition_end=start + timedelta(days=1),
+                    rows_read=figures["lines_read"],
+                    rows_loaded=figures["rows_loaded"],
+                    rows_deleted=0,
+                    rows_quarantined=figures["rows_quarantined"],
+                    load_id=self.load_id,
+                    started_at=self.loaded_at,
+                    attempt=attempt,
+                )
+            )
         return records
 
     def over_budget_text(self, limit: int = 5) -> str:
@@ -159,9 +168,21 @@ class DayStream:
                 f"{day}: {figures['rows_quarantined']} of {figures['lines_read']} line(s) rejected ({share:.1%}), over "
                 f"the {self.budget:.1%} error budget; the fact keeps its previous rows"
             )
-            records.append(AuditRecord(
-                asset_key=asset_key, run_id=run_id, partition_start=start, partition_end=start + timedelta(days=1),
-                rows_read=0, rows_loaded=0, rows_deleted=0, rows_quarantined=figures["rows_quarantined"],
-                load_id=self.load_id, attempt=attempt, status="blocked", error_class=check_name, error_message=message,
-            ))
+            records.append(
+                AuditRecord(
+                    asset_key=asset_key,
+                    run_id=run_id,
+                    partition_start=start,
+                    partition_end=start + timedelta(days=1),
+                    rows_read=0,
+                    rows_loaded=0,
+                    rows_deleted=0,
+                    rows_quarantined=figures["rows_quarantined"],
+                    load_id=self.load_id,
+                    attempt=attempt,
+                    status="blocked",
+                    error_class=check_name,
+                    error_message=message,
+                )
+            )
         return records

@@ -12,9 +12,9 @@ from __future__ import annotations
 import io
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import orjson
@@ -145,10 +145,16 @@ def _read_fast(bodies: Sequence[bytes]) -> pa.Table:
     """Arrow's JSON reader over several newline-terminated bodies at once; raises if any line is refused."""
     data = b"".join(bodies)
     options = pa_json.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="infer")
-    return pa_json.read_json(io.BytesIO(data), read_options=pa_json.ReadOptions(block_size=max(1 << 20, len(data) + 1)), parse_options=options)
+    return pa_json.read_json(
+        io.BytesIO(data),
+        read_options=pa_json.ReadOptions(block_size=max(1 << 20, len(data) + 1)),
+        parse_options=options,
+    )
 
 
-def _fast_flat(bodies: Sequence[bytes], indexes: Sequence[int], line_counts: Sequence[int], unknown_counter: Counter) -> pa.Table:
+def _fast_flat(
+    bodies: Sequence[bytes], indexes: Sequence[int], line_counts: Sequence[int], unknown_counter: Counter
+) -> pa.Table:
     table = _read_fast(bodies)
     if table.num_rows != sum(line_counts):  # the reader skips blank lines: line numbers would drift
         raise ValueError("blank lines")
@@ -156,11 +162,21 @@ def _fast_flat(bodies: Sequence[bytes], indexes: Sequence[int], line_counts: Seq
     columns, unknown = _flatten_arrow(table)
     for path in unknown:
         unknown_counter[path] += table.num_rows - columns[path].null_count
-    arrays = [columns[name] if name in columns else pa.nulls(table.num_rows, FLAT_SCHEMA.field(name).type) for name in FLAT_SCHEMA.names[: len(IDENTITY_FIELDS) + len(MEASUREMENTS)]]
+    arrays = [
+        columns[name] if name in columns else pa.nulls(table.num_rows, FLAT_SCHEMA.field(name).type)
+        for name in FLAT_SCHEMA.names[: len(IDENTITY_FIELDS) + len(MEASUREMENTS)]
+    ]
     arrays.append(_extra_json(columns, unknown, table.num_rows))
     arrays.append(pa.array(np.repeat(np.asarray(indexes, dtype=np.int32), line_counts), pa.int32()))
-    arrays.append(pa.array(np.concatenate([np.arange(1, n + 1, dtype=np.int32) for n in line_counts]) if line_counts else [], pa.int32()))
-    return pa.Table.from_arrays([pa.chunked_array(a) if not isinstance(a, pa.ChunkedArray) else a for a in arrays], schema=FLAT_SCHEMA)
+    arrays.append(
+        pa.array(
+            np.concatenate([np.arange(1, n + 1, dtype=np.int32) for n in line_counts]) if line_counts else [],
+            pa.int32(),
+        )
+    )
+    return pa.Table.from_arrays(
+        [pa.chunked_array(a) if not isinstance(a, pa.ChunkedArray) else a for a in arrays], schema=FLAT_SCHEMA
+    )
 
 
 # ---------------------------------------------------------------------------------------------- slow path
@@ -170,7 +186,9 @@ def _json_kind_ok(kind: str, value) -> bool:
     if kind == "numeric":
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind == "integer":
-        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
+        )
     if kind == "varchar":
         return isinstance(value, str)
     return isinstance(value, bool)
@@ -256,12 +274,14 @@ def _parse_timestamps(text: pa.ChunkedArray) -> pa.ChunkedArray:
             except ValueError:
                 stamp = None
             if stamp is not None and stamp.tzinfo is not None:
-                stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+                stamp = stamp.astimezone(UTC).replace(tzinfo=None)
             out.append(stamp)
         return pa.chunked_array([pa.array(out, pa.timestamp("us"))])
 
 
-def _reasons(flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Mapping[str, ProcedureInfo], stamps) -> list[str | None]:
+def _reasons(
+    flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Mapping[str, ProcedureInfo], stamps
+) -> list[str | None]:
     """The first reason each row is refused for, or None."""
     n = flat.num_rows
     reasons: list[str | None] = [None] * n
@@ -275,25 +295,48 @@ def _reasons(flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Ma
     for name in REQUIRED_FIELDS:
         mark(pc.is_null(flat.column(name)), lambda i, name=name: f"missing required field {name}")
     text = flat.column("sample_timestamp")
-    mark(pc.and_(pc.is_valid(text), pc.is_null(stamps)), lambda i: f"sample_timestamp {text[i].as_py()!r} is not an ISO-8601 timestamp")
+    mark(
+        pc.and_(pc.is_valid(text), pc.is_null(stamps)),
+        lambda i: f"sample_timestamp {text[i].as_py()!r} is not an ISO-8601 timestamp",
+    )
     start = pa.scalar(datetime(day.year, day.month, day.day), pa.timestamp("us"))
     end = pa.scalar(datetime(day.year, day.month, day.day) + timedelta(days=1), pa.timestamp("us"))
-    mark(pc.or_(pc.less(stamps, start), pc.greater_equal(stamps, end)), lambda i: f"sample_timestamp {text[i].as_py()} is outside the file's day {day.isoformat()}")
+    mark(
+        pc.or_(pc.less(stamps, start), pc.greater_equal(stamps, end)),
+        lambda i: f"sample_timestamp {text[i].as_py()} is outside the file's day {day.isoformat()}",
+    )
     pids = flat.column("procedure_id")
     key_pids = pa.array([raw.procedure_id for raw in files], pa.string()).take(flat.column("source_index"))
-    mark(pc.not_equal(pids, key_pids), lambda i: f"procedure_id {pids[i].as_py()!r} differs from the file key's {key_pids[i].as_py()!r}")
+    mark(
+        pc.not_equal(pids, key_pids),
+        lambda i: f"procedure_id {pids[i].as_py()!r} differs from the file key's {key_pids[i].as_py()!r}",
+    )
     known = pa.array(list(procedures), pa.string())
-    mark(pc.invert(pc.is_in(pids, value_set=known)), lambda i: f"unknown procedure_id {pids[i].as_py()!r} (no such procedure extracted for this day or the day before)")
+    mark(
+        pc.invert(pc.is_in(pids, value_set=known)),
+        lambda i: (
+            f"unknown procedure_id {pids[i].as_py()!r} (no such procedure extracted for this day or the day before)"
+        ),
+    )
     for path, _, kind in MEASUREMENTS:
         values = flat.column(path)
         if kind.kind == "numeric":
             limit = 10.0 ** (kind.precision - kind.scale)
-            mark(pc.greater_equal(pc.abs(pc.round(values, kind.scale)), limit), lambda i, p=path, k=kind, v=values: f"{p} {v[i].as_py()} does not fit DECIMAL({k.precision},{k.scale})")
+            mark(
+                pc.greater_equal(pc.abs(pc.round(values, kind.scale)), limit),
+                lambda i, p=path, k=kind, v=values: f"{p} {v[i].as_py()} does not fit DECIMAL({k.precision},{k.scale})",
+            )
             mark(pc.invert(pc.is_finite(values)), lambda i, p=path: f"{p} is not a finite number")
         elif kind.kind == "integer":
-            mark(pc.greater(pc.abs(values), INT32_MAX), lambda i, p=path, v=values: f"{p} {v[i].as_py()} does not fit INTEGER")
+            mark(
+                pc.greater(pc.abs(values), INT32_MAX),
+                lambda i, p=path, v=values: f"{p} {v[i].as_py()} does not fit INTEGER",
+            )
         elif kind.kind == "varchar":
-            mark(pc.greater(pc.utf8_length(values), kind.length), lambda i, p=path, k=kind: f"{p} is longer than {k.length} characters")
+            mark(
+                pc.greater(pc.utf8_length(values), kind.length),
+                lambda i, p=path, k=kind: f"{p} is longer than {k.length} characters",
+            )
     for name in ("procedure_id", "robot_id", "tool.type"):
         mark(pc.match_substring(flat.column(name), "\x00"), lambda i, n=name: f"{n} contains a NUL character")
     mark(pc.greater(pc.utf8_length(pids), 100), lambda i: "procedure_id is longer than 100 characters")
@@ -302,8 +345,10 @@ def _reasons(flat: pa.Table, files: Sequence[RawFile], day: date, procedures: Ma
     extra = flat.column("extra_fields")
     mark(
         pc.greater(pc.binary_length(extra), JSON_TEXT_MAX_BYTES),
-        lambda i: f"unknown fields take {len(extra[i].as_py().encode())} bytes as JSON, "
-        f"more than extra_fields holds ({JSON_TEXT_MAX_BYTES})",
+        lambda i: (
+            f"unknown fields take {len(extra[i].as_py().encode())} bytes as JSON, "
+            f"more than extra_fields holds ({JSON_TEXT_MAX_BYTES})"
+        ),
     )
     # Duplicates among the rows that pass every other check: the first (in key order, then line order) wins,
     # so a corrected resend of a rejected sample still loads.
@@ -350,7 +395,11 @@ def local_time_keys(stamps: pa.ChunkedArray, zones: pa.ChunkedArray) -> pa.Array
     for zone in set(zone_values.tolist()):
         mask = zone_values == zone
         part = stamps.filter(pa.array(mask))
-        local = pc.local_timestamp(part.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=zone))) if zone != "UTC" else part
+        local = (
+            pc.local_timestamp(part.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=zone)))
+            if zone != "UTC"
+            else part
+        )
         keys = pc.add(pc.multiply(pc.hour(local), 10000), pc.multiply(pc.minute(local), 100))
         result[mask] = keys.to_numpy(zero_copy_only=False)
     return pa.array(result, pa.int32())
@@ -358,13 +407,15 @@ def local_time_keys(stamps: pa.ChunkedArray, zones: pa.ChunkedArray) -> pa.Array
 
 # ---------------------------------------------------------------------------------------------- the day
 
+
 def count_lines(body: bytes) -> int:
     """Lines that carry something (a blank line is no sample and no error)."""
     # Substring tests run at memchr speed; only a body that may hold a blank line is split.
-    if body.startswith((b"\n", b" ", b"\t", b"\r")) or any(mark in body for mark in (b"\n\n", b"\n ", b"\n\t", b"\n\r", b" \n", b"\t\n")):
+    if body.startswith((b"\n", b" ", b"\t", b"\r")) or any(
+        mark in body for mark in (b"\n\n", b"\n ", b"\n\t", b"\n\r", b" \n", b"\t\n")
+    ):
         return sum(1 for line in body.split(b"\n") if line.strip())
     return body.count(b"\n")
-
 
 
 def parse_day(
@@ -425,7 +476,9 @@ def _flat_tables(raws: Sequence[RawFile], bodies: Sequence[bytes | None], result
     return tables
 
 
-def _fact_rows(flat: pa.Table, stamps: pa.ChunkedArray, procedures: Mapping[str, ProcedureInfo], loaded_at: datetime) -> pa.Table:
+def _fact_rows(
+    flat: pa.Table, stamps: pa.ChunkedArray, procedures: Mapping[str, ProcedureInfo], loaded_at: datetime
+) -> pa.Table:
     pids = flat.column("procedure_id")
     known = list(procedures)
     positions = pc.index_in(pids, value_set=pa.array(known, pa.string()))
@@ -440,10 +493,16 @@ def _fact_rows(flat: pa.Table, stamps: pa.ChunkedArray, procedures: Mapping[str,
     }
     for path, name, kind in MEASUREMENTS:
         values = flat.column(path)
-        columns[name] = pc.round(values, kind.scale).cast(kind.arrow()) if kind.kind == "numeric" else values.cast(kind.arrow())
+        columns[name] = (
+            pc.round(values, kind.scale).cast(kind.arrow()) if kind.kind == "numeric" else values.cast(kind.arrow())
+        )
     columns["procedure_id"] = pids
     columns["robot_id"] = flat.column("robot_id")
     columns["extra_fields"] = flat.column("extra_fields")
-    columns["created_at"] = pa.array(np.full(flat.num_rows, np.datetime64(loaded_at.replace(tzinfo=None), "us")), pa.timestamp("us"))
+    columns["created_at"] = pa.array(
+        np.full(flat.num_rows, np.datetime64(loaded_at.replace(tzinfo=None), "us")), pa.timestamp("us")
+    )
     arrays = [columns[f.name] for f in FACT_SCHEMA]
-    return pa.Table.from_arrays([a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a]) for a in arrays], schema=FACT_SCHEMA)
+    return pa.Table.from_arrays(
+        [a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a]) for a in arrays], schema=FACT_SCHEMA
+    )

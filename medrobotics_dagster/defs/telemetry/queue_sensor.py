@@ -7,7 +7,7 @@ requested; files of today stay in the queue (hidden for an hour) until their day
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 import dagster as dg
@@ -38,8 +38,14 @@ def objects_in(body: str, lake: Lake) -> list[LakeObject] | None:
         key = unquote_plus(item.get("key", ""))
         if not key.startswith(prefix):
             continue
-        stamp = datetime.fromisoformat(record.get("eventTime", "").replace("Z", "+00:00") or "1970-01-01T00:00:00+00:00")
-        found.append(LakeObject(key=key[len(prefix):], last_modified=stamp, etag=item.get("eTag", ""), size=int(item.get("size", 0))))
+        stamp = datetime.fromisoformat(
+            record.get("eventTime", "").replace("Z", "+00:00") or "1970-01-01T00:00:00+00:00"
+        )
+        found.append(
+            LakeObject(
+                key=key[len(prefix) :], last_modified=stamp, etag=item.get("eTag", ""), size=int(item.get("size", 0))
+            )
+        )
     return found
 
 
@@ -55,7 +61,9 @@ def _receive(client, url: str, limit: int) -> list[dict]:
 
 def _delete(client, url: str, messages: list[dict]) -> None:
     for start in range(0, len(messages), 10):
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start : start + 10])]
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start : start + 10])
+        ]
         client.delete_message_batch(QueueUrl=url, Entries=entries)
 
 
@@ -81,10 +89,12 @@ def raw_telemetry_queue_sensor(context: dg.SensorEvaluationContext, lake: Lake, 
         by_message.append((message, {obj.key for obj in announced}))
     if unreadable:
         context.log.warning(f"deleted {len(unreadable)} message(s) that are not S3 event notifications")
-    requests, cursor = evaluate(objects, TelemetryCursor(), set(), datetime.now(timezone.utc), context.log)
+    requests, cursor = evaluate(objects, TelemetryCursor(), set(), datetime.now(UTC), context.log)
     waiting = [message for message, keys in by_message if keys & set(cursor.pending)]
     for message in waiting:  # files of today: back in the queue in an hour
-        client.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_LATER_SECONDS)
+        client.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_LATER_SECONDS
+        )
     _delete(client, url, unreadable + [message for message, _ in by_message if message not in waiting])
     if requests:
         context.log.info(f"{len(messages)} message(s), {len(objects)} file(s); requesting {len(requests)} run(s)")

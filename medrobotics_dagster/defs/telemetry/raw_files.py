@@ -6,9 +6,9 @@ import gzip
 import hashlib
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
 
 from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import LakeObject, check_key
@@ -40,12 +40,12 @@ class RawFile:
 
 def archive_key(raw: RawFile) -> str:
     """Where a processed file is kept, by day: archive/telemetry/dt=<day>/procedure-<id>/<file>."""
-    return f"{ARCHIVE_PREFIX}dt={raw.day.isoformat()}/{raw.key[len(RAW_TELEMETRY_PREFIX):]}"
+    return f"{ARCHIVE_PREFIX}dt={raw.day.isoformat()}/{raw.key[len(RAW_TELEMETRY_PREFIX) :]}"
 
 
 def from_archive(obj: LakeObject) -> RawFile | None:
     """The raw file an archived object is a copy of (its contract key), or None for anything else."""
-    parts = obj.key[len(ARCHIVE_PREFIX):].split("/", 1)
+    parts = obj.key[len(ARCHIVE_PREFIX) :].split("/", 1)
     if not obj.key.startswith(ARCHIVE_PREFIX) or len(parts) != 2 or not parts[0].startswith("dt="):
         return None
     original = parse_key(LakeObject(RAW_TELEMETRY_PREFIX + parts[1], obj.last_modified, obj.etag, obj.size))

@@ -12,9 +12,9 @@ as last loaded: a day runs again when its version changes — a new or overwritt
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -113,7 +113,9 @@ def run_request_for(first: date, last: date, state: str) -> dg.RunRequest:
     batch = hashlib.sha256(state.encode()).hexdigest()[:16]
     start, end = first.isoformat(), last.isoformat()
     if first == last:
-        return dg.RunRequest(run_key=f"telemetry:{start}:{batch}", partition_key=start, tags={"medrobotics/trigger": "raw_telemetry"})
+        return dg.RunRequest(
+            run_key=f"telemetry:{start}:{batch}", partition_key=start, tags={"medrobotics/trigger": "raw_telemetry"}
+        )
     return dg.RunRequest(
         run_key=f"telemetry:{start}..{end}:{batch}",
         tags={
@@ -137,7 +139,11 @@ def evaluate(
     cursor = cursor or TelemetryCursor()
     candidates = new_objects(objects, cursor)[:MAX_FILES_PER_TICK]
     partition_days = daily_partitions.get_partition_keys(current_time=now)
-    first_day, last_day = (date.fromisoformat(partition_days[0]), date.fromisoformat(partition_days[-1])) if partition_days else (None, None)
+    first_day, last_day = (
+        (date.fromisoformat(partition_days[0]), date.fromisoformat(partition_days[-1]))
+        if partition_days
+        else (None, None)
+    )
     listed = {obj.key for obj in objects}
     candidate_keys = {obj.key for obj in candidates}
     handled = dict(cursor.handled)
@@ -159,10 +165,14 @@ def evaluate(
     if malformed:
         log.warning(f"skipped {len(malformed)} key(s) that do not follow the contract, e.g. {malformed[0]!r}")
     if too_early:
-        log.warning(f"skipped {len(too_early)} file(s) of days before the partitions start ({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}")
+        log.warning(
+            f"skipped {len(too_early)} file(s) of days before the partitions start ({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}"
+        )
     waiting = waiting_days(objects, cursor)
     requests, days = _requests(objects, archived, to_load, cursor.days, waiting, (first_day, last_day))
-    stamps = [obj.last_modified for obj in candidates if obj.key in handled] + ([cursor.watermark] if cursor.watermark else [])
+    stamps = [obj.last_modified for obj in candidates if obj.key in handled] + (
+        [cursor.watermark] if cursor.watermark else []
+    )
     watermark = max(stamps) if stamps else None
     by_key = {obj.key: obj for obj in objects}
     floor = watermark - OVERLAP if watermark else None
@@ -210,7 +220,7 @@ def raw_telemetry_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.
     archived = list(lake.list(ARCHIVE_PREFIX))  # archived files still count for their day's version
     cursor = TelemetryCursor.from_json(context.cursor)
     materialized = context.instance.get_materialized_partitions(SAMPLES_KEY) if cursor is None else set()
-    requests, next_cursor = evaluate(objects, cursor, materialized, datetime.now(timezone.utc), context.log, archived)
+    requests, next_cursor = evaluate(objects, cursor, materialized, datetime.now(UTC), context.log, archived)
     if requests:
         context.log.info(f"{len(objects)} object(s) listed; requesting {len(requests)} run(s)")
     return dg.SensorResult(run_requests=requests, cursor=next_cursor.to_json())

@@ -1,18 +1,17 @@
 """dbt models, snapshots and tests as assets and checks: the unpartitioned warehouse, and the daily facts."""
 
-
-from typing import Iterator
+from collections.abc import Iterator
 
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
+from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 
@@ -105,7 +104,8 @@ EMPTY_WINDOW = dbt_window_env("1970-01-01", "1970-01-01")
 
 def missing_tables(warehouse: Warehouse, schema: str, tables: tuple[str, ...]) -> list[str]:
     rows = warehouse.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name IN %s", (schema, tables)
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name IN %s",
+        (schema, tables),
     )
     present = {name for (name,) in rows}
     return [t for t in tables if t not in present]
@@ -121,7 +121,11 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     create_if_missing(  # never re-created empty when Dagster lists loaded days of it: that would hide its loss
         warehouse,
         TableTarget(
-            WAREHOUSE_SCHEMA, FACT_KEY.path[-1], FACT_COLUMNS, distkey="procedure_key", sortkey=("procedure_key", "sample_timestamp"),
+            WAREHOUSE_SCHEMA,
+            FACT_KEY.path[-1],
+            FACT_COLUMNS,
+            distkey="procedure_key",
+            sortkey=("procedure_key", "sample_timestamp"),
             known_partitions=len(context.instance.get_materialized_partitions(FACT_KEY)),
         ),
     )

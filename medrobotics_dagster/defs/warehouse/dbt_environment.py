@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params

@@ -9,8 +9,9 @@ This module gives dagster-dbt the same map, which waits instead.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 import dagster_dbt.core.dbt_event_iterator as dbt_event_iterator
 

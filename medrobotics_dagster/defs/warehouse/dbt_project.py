@@ -8,14 +8,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
 
 import orjson
-from packaging import version
-
 from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
 
@@ -76,7 +75,11 @@ def manifest_database() -> str:
     from urllib.parse import urlsplit
 
     url = os.environ.get("MEDROBOTICS_WAREHOUSE_URL", "").strip()
-    return os.environ.get("MEDROBOTICS_DBT_DBNAME") or (urlsplit(url).path.strip("/") if url else "") or "medrobotics_warehouse"
+    return (
+        os.environ.get("MEDROBOTICS_DBT_DBNAME")
+        or (urlsplit(url).path.strip("/") if url else "")
+        or "medrobotics_warehouse"
+    )
 
 
 def ensure_manifest() -> Path:
@@ -144,7 +147,17 @@ def ensure_partial_parse(env: Mapping[str, str]) -> bool:
             return False
         with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
             parsed = subprocess.run(
-                ["dbt", "parse", "--project-dir", str(SQL_DIR), "--profiles-dir", str(SQL_DIR), "--target-path", scratch, "--quiet"],
+                [
+                    "dbt",
+                    "parse",
+                    "--project-dir",
+                    str(SQL_DIR),
+                    "--profiles-dir",
+                    str(SQL_DIR),
+                    "--target-path",
+                    scratch,
+                    "--quiet",
+                ],
                 env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
                 capture_output=True,
             )

@@ -1,6 +1,7 @@
 """How dbt nodes become Dagster assets: models and snapshots under `warehouse/`, sources mapped by their meta."""
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings

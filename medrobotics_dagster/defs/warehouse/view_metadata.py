@@ -4,9 +4,10 @@ figures as numeric metadata, which the UI's Plots tab draws over materialization
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import dagster as dg
 import psycopg2
@@ -139,8 +140,9 @@ def view_metadata(warehouse: Warehouse, schema: str, view: str, summary: ViewSum
         )
         cur.execute(preview)
         columns, rows = [c.name for c in cur.description], cur.fetchall()
-    numbers = {name: dg.MetadataValue.float(float(value)) for name, value in zip(summary.figures, figures)
-               if value is not None}
+    numbers = {
+        name: dg.MetadataValue.float(float(value)) for name, value in zip(summary.figures, figures) if value is not None
+    }
     return {
         ROW_COUNT: dg.MetadataValue.int(row_count),
         "preview": dg.MetadataValue.md(markdown_table(columns, rows, row_count)),

@@ -60,9 +60,13 @@ class S3FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if proxy.plan.take():
-                    payload = b"" if self.command == "HEAD" else ERROR_BODY.format(
-                        code=proxy.plan.code, message=MESSAGES.get(proxy.plan.code, proxy.plan.code)
-                    ).encode()
+                    payload = (
+                        b""
+                        if self.command == "HEAD"
+                        else ERROR_BODY.format(
+                            code=proxy.plan.code, message=MESSAGES.get(proxy.plan.code, proxy.plan.code)
+                        ).encode()
+                    )
                     self.send_response(proxy.plan.status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
@@ -70,7 +74,9 @@ class S3FaultProxy:
                     self.wfile.write(payload)
                     return
                 conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "transfer-encoding")}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("connection", "transfer-encoding")
+                }
                 conn.request(self.command, self.path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
@@ -91,11 +97,11 @@ class S3FaultProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def fail(self, count: int, status: int = 503, code: str = "SlowDown") -> "S3FaultProxy":
+    def fail(self, count: int, status: int = 503, code: str = "SlowDown") -> S3FaultProxy:
         self.plan = FaultPlan(status=status, code=code, count=count)
         return self
 
-    def __enter__(self) -> "S3FaultProxy":
+    def __enter__(self) -> S3FaultProxy:
         self.thread.start()
         return self
 

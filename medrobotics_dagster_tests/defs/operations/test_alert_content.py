@@ -46,12 +46,19 @@ def test_a_day_over_the_error_budget_names_the_check_the_day_and_its_share(world
     world.put("PROC-A", day, lines("PROC-A", day, range(1)) + [b"{broken", b"not json", b"[]"])
     job = dg.Definitions(
         assets=telemetry_assets,
-        jobs=[dg.define_asset_job("telemetry_job", selection=dg.AssetSelection.assets(*telemetry_assets), tags=OPERATIONS_TAGS)],
+        jobs=[
+            dg.define_asset_job(
+                "telemetry_job", selection=dg.AssetSelection.assets(*telemetry_assets), tags=OPERATIONS_TAGS
+            )
+        ],
         resources=resources(world.warehouse_url, world.lake_url),
     ).get_job_def("telemetry_job")
     run = alert(job, instance, AlertChannel(webhook_url=url), tags=RANGE)
     [body] = posted
-    assert body["subject"] == "[medrobotics] telemetry_job failed (2024-01-14...2024-01-15): check rejected_lines_within_budget"
+    assert (
+        body["subject"]
+        == "[medrobotics] telemetry_job failed (2024-01-14...2024-01-15): check rejected_lines_within_budget"
+    )
     message = body["message"].splitlines()
     assert message[0] == f"Run {run['run_id']} of telemetry_job failed."
     assert "Partition: 2024-01-14...2024-01-15" in message
@@ -65,12 +72,16 @@ def test_a_day_over_the_error_budget_names_the_check_the_day_and_its_share(world
     assert check["metadata"]["days_over_budget"] == {"2024-01-15": 0.75}
 
 
-def test_a_permanent_source_fault_sends_its_one_line_not_the_python_exception(warehouse_url, instance, webhook, tmp_path):
+def test_a_permanent_source_fault_sends_its_one_line_not_the_python_exception(
+    warehouse_url, instance, webhook, tmp_path
+):
     url, posted = webhook
     [procedures] = [a for a in extract_assets if a.key == staging_key("surgical_procedures")]
     res = resources(warehouse_url, str(tmp_path / "lake"), source_url=warehouse_url)  # the source: an empty database
     job = dg.Definitions(
-        assets=[procedures], jobs=[dg.define_asset_job("procedures_job", selection=[procedures], tags=OPERATIONS_TAGS)], resources=res
+        assets=[procedures],
+        jobs=[dg.define_asset_job("procedures_job", selection=[procedures], tags=OPERATIONS_TAGS)],
+        resources=res,
     ).get_job_def("procedures_job")
     run = alert(job, instance, AlertChannel(webhook_url=url), partition_key="2024-01-15")
     [body] = posted

@@ -12,7 +12,11 @@ import boto3
 import dagster as dg
 import pytest
 
-from medrobotics_dagster.defs.operations.alerts import AlertChannel, alert_channel_for_environment, run_failure_alert_sensor
+from medrobotics_dagster.defs.operations.alerts import (
+    AlertChannel,
+    alert_channel_for_environment,
+    run_failure_alert_sensor,
+)
 from medrobotics_dagster.defs.operations.jobs import OPERATIONS_TAGS
 from medrobotics_dagster.settings import ConfigError
 
@@ -29,7 +33,9 @@ broken_defs = dg.Definitions(assets=[broken_load], jobs=[broken_job])
 @pytest.fixture
 def instance(tmp_path):
     """An instance with run retries on, as dagster.yaml configures them: it tags failed runs dagster/will_retry."""
-    with dg.instance_for_test(temp_dir=str(tmp_path), overrides={"run_retries": {"enabled": True, "max_retries": 1}}) as instance:
+    with dg.instance_for_test(
+        temp_dir=str(tmp_path), overrides={"run_retries": {"enabled": True, "max_retries": 1}}
+    ) as instance:
         yield instance
 
 
@@ -60,7 +66,9 @@ def sns_topic(s3_endpoint, monkeypatch):
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     def received() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
         return [json.loads(m["Body"]) for m in messages]
 
     return topic, received
@@ -74,14 +82,19 @@ def test_a_failed_run_is_published_to_sns_with_its_job_partition_and_error(insta
     [notification] = received()
     assert notification["Subject"] == "[medrobotics] broken_load_job failed (2024-03-09): step broken_load"
     assert f"Run {context.dagster_run.run_id} of broken_load_job failed." in notification["Message"]
-    assert "Step broken_load: RuntimeError: COPY into analytics.fact_procedures failed: disk full" in notification["Message"]
+    assert (
+        "Step broken_load: RuntimeError: COPY into analytics.fact_procedures failed: disk full"
+        in notification["Message"]
+    )
     assert notification["MessageAttributes"]["partition"]["Value"] == "2024-03-09"
 
 
 def test_a_run_that_will_be_retried_raises_no_alert(instance, sns_topic):
     topic, received = sns_topic
     # without the job's "no run retry on step failure" tag, the instance will re-run it: silence
-    context = failed_run_context(instance, AlertChannel(sns_topic_arn=topic), tags={"dagster/retry_on_asset_or_op_failure": "true"})
+    context = failed_run_context(
+        instance, AlertChannel(sns_topic_arn=topic), tags={"dagster/retry_on_asset_or_op_failure": "true"}
+    )
     assert context.dagster_run.tags["dagster/will_retry"] == "true"
     assert isinstance(run_failure_alert_sensor(context), dg.SkipReason)
     assert received() == []
@@ -115,7 +128,9 @@ def test_locally_a_failure_goes_to_the_log_and_the_webhook(instance, webhook, mo
     run_failure_alert_sensor(context)
     [body] = posted
     assert body["job_name"] == "broken_load_job" and body["partition"] == "2024-03-09"
-    assert body["failed_steps"] == [{"step": "broken_load", "error": "RuntimeError: COPY into analytics.fact_procedures failed: disk full"}]
+    assert body["failed_steps"] == [
+        {"step": "broken_load", "error": "RuntimeError: COPY into analytics.fact_procedures failed: disk full"}
+    ]
 
 
 def test_prod_without_a_topic_fails_the_tick_naming_the_setting(instance, monkeypatch):

@@ -13,7 +13,9 @@ def test_facts_and_views_carry_the_daily_load_policy_and_nothing_else_does():
     views = {k.to_user_string() for k in graph.get_all_asset_keys() if k.path[-1].startswith("vw_")}
     assert len(views) >= 11
     assert with_policy == views | {
-        "warehouse/fact_procedures", "warehouse/fact_procedures_quarantine", "warehouse/fact_procedure_telemetry",
+        "warehouse/fact_procedures",
+        "warehouse/fact_procedures_quarantine",
+        "warehouse/fact_procedure_telemetry",
     }
     policy = graph.get(dg.AssetKey(["warehouse", "fact_procedures"])).freshness_policy
     assert policy == daily_load_freshness

@@ -3,7 +3,7 @@ scheduled run that builds dimensions, then yesterday's facts, then the views, in
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -27,15 +27,30 @@ def selected(defs, job_name: str) -> set[str]:
 
 def test_each_run_mode_of_seed_000_is_a_job(defs):
     assert {mode: job.name for mode, job in RUN_MODES.items()} == {
-        "full": "full_load_job", "dimensions": "dimensions_job", "procedures": "procedures_job", "telemetry": "telemetry_files_job",
+        "full": "full_load_job",
+        "dimensions": "dimensions_job",
+        "procedures": "procedures_job",
+        "telemetry": "telemetry_files_job",
     }
     dims = selected(defs, "dimensions_job")
-    assert {"staging/facilities", "staging/surgeons", "staging/surgical_robots", "warehouse/snap_robots",
-            "warehouse/dim_robots", "warehouse/dim_surgeons", "warehouse/dim_facilities", "warehouse/dim_date", "warehouse/dim_time"} <= dims
+    assert {
+        "staging/facilities",
+        "staging/surgeons",
+        "staging/surgical_robots",
+        "warehouse/snap_robots",
+        "warehouse/dim_robots",
+        "warehouse/dim_surgeons",
+        "warehouse/dim_facilities",
+        "warehouse/dim_date",
+        "warehouse/dim_time",
+    } <= dims
     assert not any("fact" in k or "/vw_" in k or "surgical_procedures" in k for k in dims)
     assert defs.get_job_def("dimensions_job").partitions_def is None
     assert selected(defs, "procedures_job") == {
-        "staging/surgical_procedures", "staging/procedure_outcomes", "warehouse/fact_procedures", "warehouse/fact_procedures_quarantine",
+        "staging/surgical_procedures",
+        "staging/procedure_outcomes",
+        "warehouse/fact_procedures",
+        "warehouse/fact_procedures_quarantine",
     }
     assert "warehouse/fact_procedure_telemetry" in selected(defs, "telemetry_files_job")
     full = selected(defs, "full_load_job")
@@ -46,9 +61,9 @@ def test_each_run_mode_of_seed_000_is_a_job(defs):
 @pytest.mark.parametrize(
     "scheduled, expected",
     [
-        (datetime(2024, 3, 10, 3, 0, tzinfo=timezone.utc), "2024-03-09"),
-        (datetime(2024, 1, 1, 3, 0, tzinfo=timezone.utc), "2023-12-31"),  # across a year end
-        (datetime(2024, 3, 1, 3, 0, tzinfo=timezone.utc), "2024-02-29"),  # leap day
+        (datetime(2024, 3, 10, 3, 0, tzinfo=UTC), "2024-03-09"),
+        (datetime(2024, 1, 1, 3, 0, tzinfo=UTC), "2023-12-31"),  # across a year end
+        (datetime(2024, 3, 1, 3, 0, tzinfo=UTC), "2024-02-29"),  # leap day
     ],
 )
 def test_the_schedule_loads_the_day_before_its_scheduled_time(defs, scheduled, expected):
@@ -62,8 +77,11 @@ def test_the_schedule_loads_the_day_before_its_scheduled_time(defs, scheduled, e
 def test_a_late_or_caught_up_tick_loads_the_day_it_was_scheduled_for(defs):
     """The daemon was down for two days: it evaluates the missed ticks now, each with its own scheduled time."""
     schedule = defs.get_schedule_def("daily_warehouse_schedule")
-    missed = [datetime(2024, 3, d, 3, 0, tzinfo=timezone.utc) for d in (8, 9, 10)]
-    days = [schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=t)).run_requests[0].partition_key for t in missed]
+    missed = [datetime(2024, 3, d, 3, 0, tzinfo=UTC) for d in (8, 9, 10)]
+    days = [
+        schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=t)).run_requests[0].partition_key
+        for t in missed
+    ]
     assert days == ["2024-03-07", "2024-03-08", "2024-03-09"]
 
 
@@ -80,8 +98,11 @@ def small_world(source_url, warehouse_url, tmp_path, monkeypatch):
 def test_the_scheduled_run_builds_dimensions_then_yesterdays_facts_then_the_views(defs, small_world):
     source_url, warehouse_url = small_world
     # the busiest day of the generated history; its schedule tick is the next day at 03:00 UTC
-    busiest = query(source_url, "SELECT (start_time AT TIME ZONE 'UTC')::date FROM surgical_procedures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0][0]
-    tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=timezone.utc) + timedelta(days=1)
+    busiest = query(
+        source_url,
+        "SELECT (start_time AT TIME ZONE 'UTC')::date FROM surgical_procedures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+    )[0][0]
+    tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
     schedule = defs.get_schedule_def("daily_warehouse_schedule")
     [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
     assert request.partition_key == busiest.isoformat()
@@ -99,9 +120,15 @@ def test_the_scheduled_run_builds_dimensions_then_yesterdays_facts_then_the_view
     assert result.dagster_run.tags["dagster/max_runtime"] == "1800"
 
     day, next_day = busiest, busiest + timedelta(days=1)
-    source_count = query(source_url, "SELECT count(*) FROM surgical_procedures WHERE start_time >= %s AND start_time < %s", (day, next_day))
+    source_count = query(
+        source_url,
+        "SELECT count(*) FROM surgical_procedures WHERE start_time >= %s AND start_time < %s",
+        (day, next_day),
+    )
     assert source_count[0][0] > 0
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures") == source_count  # only yesterday
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0] > 0
     completed = query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures WHERE status = 'completed'")[0][0]
-    assert query(warehouse_url, "SELECT sum(procedure_count) FROM analytics.vw_daily_procedure_volume")[0][0] == completed
+    assert (
+        query(warehouse_url, "SELECT sum(procedure_count) FROM analytics.vw_daily_procedure_volume")[0][0] == completed
+    )

@@ -54,7 +54,11 @@ CHILD = textwrap.dedent(
 def test_a_run_killed_between_delete_and_load_leaves_the_previous_rows(warehouse_url, tmp_path):
     lake_dir = tmp_path / "lake"
     old = pd.DataFrame(
-        {"reading_id": [f"old-{i}" for i in range(4)], "taken_at": pd.date_range(f"{DAY} 08:00", periods=4, freq="h"), "value": [1.0, 2.0, 3.0, 4.0]}
+        {
+            "reading_id": [f"old-{i}" for i in range(4)],
+            "taken_at": pd.date_range(f"{DAY} 08:00", periods=4, freq="h"),
+            "value": [1.0, 2.0, 3.0, 4.0],
+        }
     )
     window = TimeWindow(pd.Timestamp(DAY).to_pydatetime(), pd.Timestamp("2024-01-16").to_pydatetime())
     target = TableTarget("staging", "readings", columns_of(old), "taken_at", window)

@@ -1,10 +1,10 @@
 """The sensor watchdog's judgement: late, failing or fine."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from medrobotics_dagster.defs.operations.sensor_watchdog import SensorHealth, problems
 
-NOW = datetime(2024, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def sensor(name, last_tick_minutes_ago=None, statuses=("SUCCESS",), running=True, interval=30):

@@ -53,5 +53,7 @@ def test_the_sensor_does_not_take_archived_files_for_new_ones(world):
     first = raw_telemetry_sensor(context)
     assert [r.partition_key for r in first.run_requests] == [DAY.isoformat()]
     assert world.materialize(DAY.isoformat(), run_config=ARCHIVE).success
-    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), cursor=first.cursor, resources={"lake": world.lake})
+    context = dg.build_sensor_context(
+        instance=dg.DagsterInstance.ephemeral(), cursor=first.cursor, resources={"lake": world.lake}
+    )
     assert raw_telemetry_sensor(context).run_requests == []

@@ -25,12 +25,25 @@ def test_hostile_keys_and_values_are_quarantined_and_the_tables_survive(any_worl
     keys = []
     for pid in HOSTILE_IDS[:3]:
         keys.append(any_world.put(pid, DAY, [line(sample(pid, DAY, 1))]))
-    any_world.put("PROC-A", DAY, [line(sample("PROC-A", DAY, 2)), line(sample("PROC-A", DAY, 3, robot_id="R\u0000B\\'; --")), line(sample(HOSTILE_IDS[3], DAY, 4))])
-    result = any_world.materialize(DAY.isoformat(), run_config={"ops": {"telemetry_samples": {"config": {"error_budget": 1.0}}}})
+    any_world.put(
+        "PROC-A",
+        DAY,
+        [
+            line(sample("PROC-A", DAY, 2)),
+            line(sample("PROC-A", DAY, 3, robot_id="R\u0000B\\'; --")),
+            line(sample(HOSTILE_IDS[3], DAY, 4)),
+        ],
+    )
+    result = any_world.materialize(
+        DAY.isoformat(), run_config={"ops": {"telemetry_samples": {"config": {"error_budget": 1.0}}}}
+    )
     assert result.success
     fact = query(any_world.warehouse_url, "SELECT procedure_id, robot_id FROM analytics.fact_procedure_telemetry")
     assert fact == [("PROC-A", "ROB-007")]
-    rows = query(any_world.warehouse_url, "SELECT source_key, reason, raw_line FROM analytics.telemetry_quarantine ORDER BY source_key, line_number")
+    rows = query(
+        any_world.warehouse_url,
+        "SELECT source_key, reason, raw_line FROM analytics.telemetry_quarantine ORDER BY source_key, line_number",
+    )
     assert {key for key, _, _ in rows} >= set(keys)
     assert any("NUL" in reason for _, reason, _ in rows)
     assert any(reason.startswith("procedure_id 'PROC-xxxx") for _, reason, _ in rows)  # the 5,000-character id

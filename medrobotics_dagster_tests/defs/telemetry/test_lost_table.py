@@ -41,13 +41,20 @@ def loaded(world):
 def fact_failure(result: dg.ExecuteInProcessResult) -> str:
     assert not result.success
     events = result.all_events
-    assert not [e for e in events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY], "a lost table is not retried"
+    assert not [e for e in events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY], (
+        "a lost table is not retried"
+    )
     [failure] = [e for e in events if e.is_step_failure and e.step_key == FACT_KEY.to_python_identifier()]
     return failure.step_failure_data.user_failure_data.description
 
 
 def tables(url: str) -> list[str]:
-    return [name for (name,) in query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'analytics' ORDER BY 1")]
+    return [
+        name
+        for (name,) in query(
+            url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'analytics' ORDER BY 1"
+        )
+    ]
 
 
 def test_a_renamed_fact_fails_the_next_load_and_is_not_recreated(loaded):
@@ -66,7 +73,11 @@ def test_a_dropped_fact_fails_the_next_load_until_an_explicit_rebuild(loaded):
     assert f"{FACT} does not exist" in fact_failure(run(world, instance, DAY_TWO))
     assert "fact_procedure_telemetry" not in tables(world.warehouse_url)
     # the rebuild: every day again, in a run tagged as one
-    rebuild = {REBUILD_TAG: "true", "dagster/asset_partition_range_start": "2024-01-15", "dagster/asset_partition_range_end": "2024-01-16"}
+    rebuild = {
+        REBUILD_TAG: "true",
+        "dagster/asset_partition_range_start": "2024-01-15",
+        "dagster/asset_partition_range_end": "2024-01-16",
+    }
     assert dg.materialize(
         telemetry_assets, instance=instance, tags=rebuild, resources=resources(world.warehouse_url, world.lake_url)
     ).success
@@ -77,7 +88,11 @@ def test_a_fact_that_lost_a_column_fails_the_next_load_naming_both_shapes(loaded
     world, instance = loaded
     execute(world.warehouse_url, f"ALTER TABLE {FACT} DROP COLUMN extra_fields")
     message = fact_failure(run(world, instance, DAY_TWO))
-    assert f"{FACT} has changed shape (lacks extra_fields)" in message and "\n" not in message and f"{REBUILD_TAG}=true" in message
+    assert (
+        f"{FACT} has changed shape (lacks extra_fields)" in message
+        and "\n" not in message
+        and f"{REBUILD_TAG}=true" in message
+    )
     assert query(world.warehouse_url, f"SELECT count(*) FROM {FACT}") == [(20,)]  # untouched
 
 

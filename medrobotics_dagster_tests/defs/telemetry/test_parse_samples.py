@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import json
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
@@ -79,7 +79,7 @@ def body(*lines: bytes) -> bytes:
 
 def raw_file(procedure_id: str = PID, day: date = DAY, gz: bool = False, size: int = 0) -> RawFile:
     key = f"raw/telemetry/procedure-{procedure_id}/{day.strftime('%Y%m%d')}.json" + (".gz" if gz else "")
-    parsed = parse_key(LakeObject(key, datetime(2024, 1, 16, 1, tzinfo=timezone.utc), "etag-1", size))
+    parsed = parse_key(LakeObject(key, datetime(2024, 1, 16, 1, tzinfo=UTC), "etag-1", size))
     assert parsed is not None, key
     return parsed
 
@@ -365,7 +365,15 @@ def test_corrupt_gzip_is_rejected_as_a_file_and_other_files_still_load(stored):
         ({"tool": {"type": "g" * 101, "active": True}}, ["tool.type", "100"]),
         ({"robot_id": "R" * 51}, ["robot_id", "50"]),
     ],
-    ids=["decimal-overflow", "decimal-rounds-over", "negative-overflow", "zoom-overflow", "int-overflow", "tool-type-too-long", "robot-id-too-long"],
+    ids=[
+        "decimal-overflow",
+        "decimal-rounds-over",
+        "negative-overflow",
+        "zoom-overflow",
+        "int-overflow",
+        "tool-type-too-long",
+        "robot-id-too-long",
+    ],
 )
 def test_value_that_does_not_fit_its_column_is_rejected(override, words):
     raw = raw_file()
@@ -494,7 +502,10 @@ def _flat_paths(document: dict, prefix: str = "") -> dict:
 @pytest.mark.parametrize(
     "override, field",
     [
-        ({"system": {"temperature": 36.75, "motor_current": 1.2, "network_latency_ms": 12, "video_fps": "sixty"}}, "system.video_fps"),
+        (
+            {"system": {"temperature": 36.75, "motor_current": 1.2, "network_latency_ms": 12, "video_fps": "sixty"}},
+            "system.video_fps",
+        ),
         ({"tool": {"type": "grasper", "active": "yes"}}, "tool.active"),
         ({"tool": {"type": 123, "active": True}}, "tool.type"),
         ({"tool": "grasper"}, "tool"),
@@ -504,7 +515,17 @@ def _flat_paths(document: dict, prefix: str = "") -> dict:
         ({"robot_id": 7}, "robot_id"),
         ({"procedure_id": 123}, "procedure_id"),
     ],
-    ids=["fps-text", "active-text", "type-number", "object-as-text", "number-as-text", "number-as-bool", "int-as-fraction", "robot-number", "procedure-number"],
+    ids=[
+        "fps-text",
+        "active-text",
+        "type-number",
+        "object-as-text",
+        "number-as-text",
+        "number-as-bool",
+        "int-as-fraction",
+        "robot-number",
+        "procedure-number",
+    ],
 )
 def test_known_field_that_changes_type_is_rejected_not_coerced(override, field):
     raw = raw_file()
@@ -593,7 +614,9 @@ def test_long_multibyte_bad_line_is_cut_to_the_limit_in_characters():
 
 def test_procedure_key_is_the_stable_procedure_key():
     result = run((raw_file(), body(*good_lines(2))), (raw_file(OTHER), body(*good_lines(2, OTHER))))
-    by_procedure = dict(zip(result.samples.column("procedure_id").to_pylist(), result.samples.column("procedure_key").to_pylist()))
+    by_procedure = dict(
+        zip(result.samples.column("procedure_id").to_pylist(), result.samples.column("procedure_key").to_pylist())
+    )
     assert by_procedure == {PID: stable_procedure_key(PID), OTHER: stable_procedure_key(OTHER)}
     # the dbt macro stable_bigint_key: the first 60 bits of md5(id), a positive BIGINT
     assert stable_procedure_key(PID) == int(hashlib.md5(PID.encode()).hexdigest(), 16) >> (128 - 60)
@@ -615,7 +638,7 @@ def test_procedure_key_is_the_stable_procedure_key():
     ],
 )
 def test_timestamp_key_is_the_local_hour_and_minute(zone, utc, expected):
-    moment = datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    moment = datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
     day = moment.date()
     procedures = {PID: ProcedureInfo(stable_procedure_key(PID), zone)}
     result = run((raw_file(day=day), body(line(sample(0, sample_timestamp=utc)))), procedures=procedures, day=day)
@@ -624,7 +647,10 @@ def test_timestamp_key_is_the_local_hour_and_minute(zone, utc, expected):
 
 
 def test_timestamp_keys_of_several_zones_in_one_day():
-    procedures = {PID: ProcedureInfo(stable_procedure_key(PID), "America/New_York"), OTHER: ProcedureInfo(stable_procedure_key(OTHER), "Europe/Berlin")}
+    procedures = {
+        PID: ProcedureInfo(stable_procedure_key(PID), "America/New_York"),
+        OTHER: ProcedureInfo(stable_procedure_key(OTHER), "Europe/Berlin"),
+    }
     day = date(2024, 3, 10)
     when = "2024-03-10T12:34:56Z"
     result = run(
@@ -633,7 +659,9 @@ def test_timestamp_keys_of_several_zones_in_one_day():
         procedures=procedures,
         day=day,
     )
-    keys = dict(zip(result.samples.column("procedure_id").to_pylist(), result.samples.column("timestamp_key").to_pylist()))
+    keys = dict(
+        zip(result.samples.column("procedure_id").to_pylist(), result.samples.column("timestamp_key").to_pylist())
+    )
     assert keys == {PID: 83400, OTHER: 133400}
 
 
@@ -642,11 +670,14 @@ def test_local_time_keys_over_every_minute_of_a_dst_day():
 
     start = datetime(2024, 3, 10)
     moments = [start + timedelta(minutes=m, seconds=30) for m in range(24 * 60)]
-    keys = local_time_keys(pa.chunked_array([pa.array(moments, pa.timestamp("us"))]), pa.chunked_array([pa.array(["America/New_York"] * len(moments))]))
+    keys = local_time_keys(
+        pa.chunked_array([pa.array(moments, pa.timestamp("us"))]),
+        pa.chunked_array([pa.array(["America/New_York"] * len(moments))]),
+    )
     zone = ZoneInfo("America/New_York")
     expected = []
     for moment in moments:
-        local = moment.replace(tzinfo=timezone.utc).astimezone(zone)
+        local = moment.replace(tzinfo=UTC).astimezone(zone)
         expected.append(local.hour * 10000 + local.minute * 100)
     assert keys.to_pylist() == expected
 
@@ -673,7 +704,7 @@ def test_telemetry_key_is_stable_and_unique_per_procedure_and_timestamp():
 
 def test_telemetry_keys_do_not_collide_over_many_samples():
     procedure_keys = [stable_procedure_key(f"PROC-{i:06d}") for i in range(200)]
-    base = int(datetime(2024, 1, 15).replace(tzinfo=timezone.utc).timestamp() * 1_000_000)
+    base = int(datetime(2024, 1, 15).replace(tzinfo=UTC).timestamp() * 1_000_000)
     stamps = [base + i * 100_000 for i in range(500)]
     import numpy as np
 

@@ -1,14 +1,14 @@
 """The queue mode of the telemetry sensor against moto's S3 and SQS over HTTP, with real bucket notifications."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import dagster as dg
 import pytest
 
 from medrobotics_dagster.defs.telemetry.queue_sensor import raw_telemetry_queue_sensor
-from medrobotics_dagster.resources.telemetry_queue import TelemetryQueue
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.resources.telemetry_queue import TelemetryQueue
 
 
 @pytest.fixture
@@ -21,7 +21,11 @@ def queue(s3_endpoint, s3_bucket, monkeypatch):
         Bucket=s3_bucket,
         NotificationConfiguration={
             "QueueConfigurations": [
-                {"QueueArn": arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "lake/raw/telemetry/"}]}}}
+                {
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "lake/raw/telemetry/"}]}},
+                }
             ]
         },
     )
@@ -35,7 +39,8 @@ def lake(s3_bucket) -> Lake:
 
 def tick(lake, queue_url):
     context = dg.build_sensor_context(
-        instance=dg.DagsterInstance.ephemeral(), resources={"lake": lake, "telemetry_queue": TelemetryQueue(queue_url=queue_url)}
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"lake": lake, "telemetry_queue": TelemetryQueue(queue_url=queue_url)},
     )
     return raw_telemetry_queue_sensor(context)
 
@@ -56,7 +61,10 @@ def test_notified_files_become_runs_per_day_and_their_messages_are_deleted(lake,
     result = tick(lake, queue)
     assert len(result.run_requests) == 1
     request = result.run_requests[0]
-    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == ("2024-01-01", "2024-01-02")
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == (
+        "2024-01-01",
+        "2024-01-02",
+    )
     assert waiting(queue) == (0, 0)
     assert tick(lake, queue).run_requests == []
 
@@ -75,7 +83,7 @@ def test_a_redelivered_message_asks_for_the_same_run_and_an_overwrite_for_a_new_
 
 
 def test_a_file_of_today_stays_in_the_queue_until_its_day_closes(lake, queue):
-    today = datetime.now(timezone.utc).strftime("%Y%m%d")
+    today = datetime.now(UTC).strftime("%Y%m%d")
     lake.put(f"raw/telemetry/procedure-PROC-000001/{today}.json", b"{}\n")
     assert tick(lake, queue).run_requests == []
     assert waiting(queue) == (0, 1)  # hidden for an hour, not deleted

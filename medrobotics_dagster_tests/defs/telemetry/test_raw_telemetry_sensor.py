@@ -1,7 +1,7 @@
 """The raw telemetry sensor on a lake directory and on S3 (moto over HTTP): never misses, never repeats, runs per day."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -32,7 +32,9 @@ def put(lake: Lake, procedure: str, day: str, body: bytes = b'{"x": 1}\n', suffi
 
 
 def tick(lake: Lake, cursor: str | None = None, instance: dg.DagsterInstance | None = None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance or dg.DagsterInstance.ephemeral(), cursor=cursor, resources={"lake": lake})
+    context = dg.build_sensor_context(
+        instance=instance or dg.DagsterInstance.ephemeral(), cursor=cursor, resources={"lake": lake}
+    )
     return raw_telemetry_sensor(context)
 
 
@@ -139,7 +141,7 @@ class Log:
 
 
 def test_a_file_of_today_waits_until_its_day_is_a_partition():
-    now = datetime(2024, 5, 10, 12, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 10, 12, tzinfo=UTC)
     today = obj("raw/telemetry/procedure-PROC-000001/20240510.json", now)
     requests, cursor = evaluate([today], TelemetryCursor(), set(), now, Log())
     assert requests == [] and today.key in cursor.pending
@@ -150,14 +152,14 @@ def test_a_file_of_today_waits_until_its_day_is_a_partition():
 
 
 def test_skipped_keys_are_logged():
-    now = datetime(2024, 5, 10, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 10, tzinfo=UTC)
     log = Log()
     evaluate([obj("raw/telemetry/nope.json", now)], TelemetryCursor(), set(), now, log)
     assert any("do not follow the contract" in line and "nope.json" in line for line in log.lines)
 
 
 def test_objects_older_than_the_overlap_window_are_taken_as_handled_and_the_cursor_stays_small():
-    now = datetime(2024, 5, 10, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 10, tzinfo=UTC)
     objects = [obj(f"raw/telemetry/procedure-PROC-{i:06d}/20240101.json", now - timedelta(hours=i)) for i in range(48)]
     _, cursor = evaluate(objects, TelemetryCursor(), set(), now, Log())
     assert len(cursor.handled) == 1  # only what lies inside the overlap window is remembered
@@ -188,7 +190,7 @@ def test_a_deleted_file_reloads_its_day(lake):
 
 
 def test_identical_bytes_uploaded_again_start_no_run():
-    now = datetime(2024, 6, 10, 12, tzinfo=timezone.utc)
+    now = datetime(2024, 6, 10, 12, tzinfo=UTC)
     old = obj("raw/telemetry/procedure-PROC-000001/20240601.json", now - timedelta(hours=3), etag="same")
     recent = obj("raw/telemetry/procedure-PROC-000002/20240602.json", now, etag="b")
     requests, cursor = evaluate([old, recent], TelemetryCursor.from_json(None), set(), now, Log())

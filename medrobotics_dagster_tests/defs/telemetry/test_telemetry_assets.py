@@ -62,7 +62,9 @@ def _seed_source(url: str, procedures=PROCEDURES) -> None:
                     "INSERT INTO facilities (facility_id, facility_name, time_zone) VALUES (%s, %s, %s)",
                     (facility, f"Hospital {facility}", zone),
                 )
-            cur.execute("INSERT INTO surgeons (surgeon_id, surgeon_name, facility_id) VALUES ('SUR-1', 'Dr One', 'FAC-NY')")
+            cur.execute(
+                "INSERT INTO surgeons (surgeon_id, surgeon_name, facility_id) VALUES ('SUR-1', 'Dr One', 'FAC-NY')"
+            )
             cur.execute(
                 "INSERT INTO surgical_robots (robot_id, robot_serial_number, robot_model, facility_id) "
                 "VALUES ('ROB-007', 'SN-7', 'Model X', 'FAC-NY')"
@@ -128,8 +130,15 @@ class World:
         )
 
     def fact(self, day: date | None = None) -> list[tuple]:
-        where = "" if day is None else f" WHERE sample_timestamp >= '{day}' AND sample_timestamp < '{day + timedelta(days=1)}'"
-        return query(self.warehouse_url, f"SELECT {', '.join(FACT_COMPARED)} FROM analytics.fact_procedure_telemetry{where} ORDER BY telemetry_key")
+        where = (
+            ""
+            if day is None
+            else f" WHERE sample_timestamp >= '{day}' AND sample_timestamp < '{day + timedelta(days=1)}'"
+        )
+        return query(
+            self.warehouse_url,
+            f"SELECT {', '.join(FACT_COMPARED)} FROM analytics.fact_procedure_telemetry{where} ORDER BY telemetry_key",
+        )
 
     def quarantine(self, day: date | None = None) -> list[tuple]:
         where = "" if day is None else f" WHERE partition_start = '{day}'"
@@ -221,8 +230,16 @@ def mixed_day(world: World) -> dict:
     mixed[15] = json.dumps(drift).encode()
     mixed_key = world.put("PROC-B", DAY, mixed, gz=True)
     unknown_key = world.put("PROC-ZZZ", DAY, lines("PROC-ZZZ", DAY, range(2)))
-    world.lake.put("raw/telemetry/procedure-PROC-OLD/20240115.json", b"this is not json\n" + b"\n".join(lines("PROC-OLD", DAY, range(57, 60))) + b"\n")
-    return {"good": good_a, "mixed": mixed_key, "unknown": unknown_key, "old": "raw/telemetry/procedure-PROC-OLD/20240115.json"}
+    world.lake.put(
+        "raw/telemetry/procedure-PROC-OLD/20240115.json",
+        b"this is not json\n" + b"\n".join(lines("PROC-OLD", DAY, range(57, 60))) + b"\n",
+    )
+    return {
+        "good": good_a,
+        "mixed": mixed_key,
+        "unknown": unknown_key,
+        "old": "raw/telemetry/procedure-PROC-OLD/20240115.json",
+    }
 
 
 # ---------------------------------------------------------------------------------------------- tests
@@ -245,7 +262,10 @@ def test_a_day_of_good_and_bad_files_loads_the_good_rows_and_quarantines_the_res
         ("PROC-OLD", 3, 3, datetime(2024, 1, 15, 10, 0, 57), datetime(2024, 1, 15, 10, 0, 59)),
     ]
     # the drifted line loaded, its unknown field kept
-    extra = query(world.warehouse_url, "SELECT extra_fields::text FROM analytics.fact_procedure_telemetry WHERE extra_fields IS NOT NULL")
+    extra = query(
+        world.warehouse_url,
+        "SELECT extra_fields::text FROM analytics.fact_procedure_telemetry WHERE extra_fields IS NOT NULL",
+    )
     assert [json.loads(row[0]) for row in extra] == [{"firmware": "4.2"}]
     # procedure_key joins fact_procedures: the dbt macro stable_bigint_key computed by PostgreSQL
     assert query(
@@ -253,9 +273,12 @@ def test_a_day_of_good_and_bad_files_loads_the_good_rows_and_quarantines_the_res
         "SELECT count(*) FROM analytics.fact_procedure_telemetry "
         "WHERE procedure_key <> cast(('x' || left(md5(cast(procedure_id as varchar)), 15))::bit(60) as bigint)",
     ) == [(0,)]
-    assert {row[0]: row[1] for row in query(world.warehouse_url, "SELECT DISTINCT procedure_id, procedure_key FROM analytics.fact_procedure_telemetry")} == {
-        pid: stable_procedure_key(pid) for pid in ("PROC-A", "PROC-B", "PROC-OLD")
-    }
+    assert {
+        row[0]: row[1]
+        for row in query(
+            world.warehouse_url, "SELECT DISTINCT procedure_id, procedure_key FROM analytics.fact_procedure_telemetry"
+        )
+    } == {pid: stable_procedure_key(pid) for pid in ("PROC-A", "PROC-B", "PROC-OLD")}
     # timestamp_key in the facility's local time: 10:00 UTC is 05:00 in New York, 11:00 in Berlin
     assert query(
         world.warehouse_url,
@@ -305,7 +328,12 @@ def test_a_clean_day_passes_both_checks_and_reports_its_counts(any_world):
     result = world.materialize(DAY.isoformat())
     assert result.success
     metadata = materialization(result, SAMPLES_KEY)
-    assert (metadata["files_read"], metadata["lines_read"], metadata["rows_loaded"], metadata["lines_quarantined"]) == (2, 40, 40, 0)
+    assert (metadata["files_read"], metadata["lines_read"], metadata["rows_loaded"], metadata["lines_quarantined"]) == (
+        2,
+        40,
+        40,
+        0,
+    )
     assert check(result, BUDGET_CHECK).passed is True
     assert check(result, UNKNOWN_FIELDS_CHECK).passed is True
     assert query(world.warehouse_url, "SELECT count(*) FROM analytics.fact_procedure_telemetry") == [(40,)]
@@ -344,7 +372,9 @@ def test_an_overwritten_file_replaces_the_days_rows_without_duplicates(world):
     )
     assert [r[0] for r in rows] == [datetime(2024, 1, 15, 10, 0, s) for s in range(5, 15)]
     assert {str(r[1]) for r in rows} == {"9.5000"}
-    assert query(world.warehouse_url, "SELECT count(*), count(DISTINCT telemetry_key) FROM analytics.fact_procedure_telemetry") == [(15, 15)]
+    assert query(
+        world.warehouse_url, "SELECT count(*), count(DISTINCT telemetry_key) FROM analytics.fact_procedure_telemetry"
+    ) == [(15, 15)]
 
 
 def test_a_day_over_the_error_budget_fails_and_the_fact_keeps_its_previous_rows(world):
@@ -375,8 +405,14 @@ def test_a_day_over_the_error_budget_fails_and_the_fact_keeps_its_previous_rows(
     )
     assert audit == [
         ("lake/telemetry_samples", "succeeded", 1, 3, None, None),
-        ("warehouse/fact_procedure_telemetry", "blocked", 0, 3, BUDGET_CHECK,
-         "2024-01-15: 3 of 4 line(s) rejected (75.0%), over the 5.0% error budget; the fact keeps its previous rows"),
+        (
+            "warehouse/fact_procedure_telemetry",
+            "blocked",
+            0,
+            3,
+            BUDGET_CHECK,
+            "2024-01-15: 3 of 4 line(s) rejected (75.0%), over the 5.0% error budget; the fact keeps its previous rows",
+        ),
         ("warehouse/telemetry_quarantine", "succeeded", 3, 3, None, None),
     ]
 
@@ -402,7 +438,9 @@ def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
     assert query(world.warehouse_url, "SELECT count(*) FROM analytics.telemetry_quarantine") == [(0,)]
     metadata = by_partition(result, SAMPLES_KEY)
     assert {day: (m["files_read"], m["lines_read"], m["rows_loaded"]) for day, m in metadata.items()} == {
-        "2024-01-15": (2, 10, 10), "2024-01-16": (1, 11, 11), "2024-01-17": (2, 6, 6)
+        "2024-01-15": (2, 10, 10),
+        "2024-01-16": (1, 11, 11),
+        "2024-01-17": (2, 6, 6),
     }
     assert metadata["2024-01-15"]["rows_per_partition"] == {d.isoformat(): n for d, n in expected.items()}
     # each day as its own run gives the same rows as the range did
@@ -426,12 +464,18 @@ def test_each_partition_of_a_range_run_reports_its_own_figures(world):
     assert result.success
     samples = by_partition(result, SAMPLES_KEY)
     assert {d: (m["dagster/row_count"], m["rows_quarantined"], m["files_read"]) for d, m in samples.items()} == {
-        "2024-01-15": (10, 2, 2), "2024-01-16": (0, 0, 0), "2024-01-17": (4, 1, 1)
+        "2024-01-15": (10, 2, 2),
+        "2024-01-16": (0, 0, 0),
+        "2024-01-17": (4, 1, 1),
     }
     fact = by_partition(result, FACT_KEY)
     assert {d: m["dagster/row_count"] for d, m in fact.items()} == {"2024-01-15": 10, "2024-01-16": 0, "2024-01-17": 4}
     quarantine = by_partition(result, QUARANTINE_KEY)
-    assert {d: m["dagster/row_count"] for d, m in quarantine.items()} == {"2024-01-15": 2, "2024-01-16": 0, "2024-01-17": 1}
+    assert {d: m["dagster/row_count"] for d, m in quarantine.items()} == {
+        "2024-01-15": 2,
+        "2024-01-16": 0,
+        "2024-01-17": 1,
+    }
 
 
 def test_a_days_rows_do_not_depend_on_the_range_it_is_run_in(world):
@@ -465,7 +509,8 @@ def test_procedures_extracted_after_the_telemetry_resolve_on_a_rerun(source_url,
     second = world.materialize(DAY.isoformat())
     assert second.success
     assert query(
-        world.warehouse_url, "SELECT procedure_id, count(*) FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1"
+        world.warehouse_url,
+        "SELECT procedure_id, count(*) FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
     ) == [("PROC-A", 6), ("PROC-OLD", 4)]
     assert world.quarantine(DAY) == []
     assert materialization(second, SAMPLES_KEY)["lines_quarantined"] == 0

@@ -23,7 +23,9 @@ def run(world) -> dict:
         jobs=[job],
         resources=resources(world.warehouse_url, world.lake_url, world.source_url),
     )
-    result = defs.resolve_job_def("telemetry_with_checks").execute_in_process(partition_key=DAY.isoformat(), raise_on_error=False)
+    result = defs.resolve_job_def("telemetry_with_checks").execute_in_process(
+        partition_key=DAY.isoformat(), raise_on_error=False
+    )
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     return {e.check_name: e for e in evaluations}
 
