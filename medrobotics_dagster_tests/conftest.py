@@ -103,7 +103,7 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def s3_bucket(s3_endpoint) -> str:
-    """A fresh bucket. moto ignores the conditions of seed 000's deny-unencrypted bucket policy (it would deny
+    """A fresh bucket. moto ignores the conditions of the lake's deny-unencrypted bucket policy (it would deny
     every put), so encryption is proven by reading each object's ServerSideEncryption back instead."""
     import boto3
 

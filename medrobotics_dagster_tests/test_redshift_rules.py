@@ -49,7 +49,7 @@ def test_redshift_idioms_comments_and_strings_are_not_flagged(sql):
     assert_redshift_sql(sql)
 
 
-# AWS's list of leader node-only functions names neither (issue 18): no longer flagged.
+# AWS's list of leader node-only functions names neither: not flagged.
 @pytest.mark.parametrize("sql", ["select substr(name, 1, 3) from analytics.t", "select factorial(5) from analytics.t"])
 def test_substr_and_factorial_are_not_leader_node_only(sql):
     assert "RS002" not in {v.rule_id for v in check_redshift_sql(sql)}
@@ -79,7 +79,7 @@ def test_script_rules_relate_statements_but_not_unrelated_tables():
     assert check_redshift_sql('grant select on a.v to analyst; grant usage on schema a to role "reader"') == []
 
 
-# The SQL issue 18 found, as it was: each defect is caught by its rule.
+# An earlier telemetry load's SQL, as it was: each defect is caught by its rule.
 OLD_TELEMETRY_LOAD = (
     'CREATE TABLE IF NOT EXISTS "analytics"."fact_procedure_telemetry" (\n    "telemetry_key" BIGINT NOT NULL,\n'
     '    "extra_fields" SUPER,\n    "created_at" TIMESTAMP NOT NULL\n)\nDISTSTYLE KEY DISTKEY ("telemetry_key");\n'

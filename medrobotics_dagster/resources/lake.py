@@ -16,7 +16,7 @@ from pydantic import Field, PrivateAttr
 
 from medrobotics_dagster import settings
 
-# Seed 000's bucket policy rejects uploads that do not ask for server-side encryption.
+# The lake's bucket policy rejects uploads that do not ask for server-side encryption (docs/architecture.md).
 SSE = {"ServerSideEncryption": "AES256"}
 KMS_KEY_SETTING = "MEDROBOTICS_LAKE_KMS_KEY_ID"
 

@@ -8,7 +8,7 @@ from datetime import date
 HISTORY_START = date(2023, 1, 1)
 HISTORY_END = date(2024, 12, 31)
 
-# Sizes at scale 1 (seed 003: 10 facilities, 50 robots, 5,000 procedures, 200 maintenance logs).
+# Sizes at scale 1, the fleet the platform is sized for (docs/architecture.md, "Synthetic data").
 BASE_COUNTS = {"facilities": 10, "robots": 50, "surgeons": 100, "procedures": 5000, "maintenance_logs": 200}
 
 SAMPLES_PER_PROCEDURE = (80, 104)  # inclusive range; mean 92 -> ~460,000 samples at scale 1

@@ -1,4 +1,4 @@
-"""Raw robot telemetry: newline-delimited JSON samples per procedure, one file per UTC day (DESIGN.md contract)."""
+"""Raw robot telemetry: newline-delimited JSON samples per procedure, one file per UTC day (telemetry contract)."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ def test_about_92_samples_per_procedure(world):
 
 
 def check_sample(sample: dict, line: str, procedure_id: str, robot_id: str, day: str) -> None:
-    """One telemetry line against the DESIGN.md contract (key order, types, rounding, UTC day)."""
+    """One telemetry line against docs/telemetry-contract.md (key order, types, rounding, UTC day)."""
     assert list(sample) == [
         "procedure_id",
         "robot_id",

@@ -1,4 +1,4 @@
-"""dim_date and dim_time: generated rows, seed 000's population rules."""
+"""dim_date and dim_time: generated rows, the population rules of docs/star-schema.md."""
 
 from datetime import date, time
 

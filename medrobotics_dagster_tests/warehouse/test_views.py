@@ -7,10 +7,8 @@ count once, for its member, whatever version it was recorded against; members ar
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,7 +24,6 @@ from medrobotics_dagster.synthetic.generator import generate
 
 from .staging_fixture import load_staging
 
-SEED_VIEWS = Path(__file__).with_name("seed_000_create_views.sql")
 OLD_ROBOT_START = datetime(2018, 6, 11, 9, 0)  # a member seen long before history_start (the ROB-039 case)
 
 
@@ -416,42 +413,6 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     health["facility_name"] = health["procedure_id"].map(by_id["facility_id"]).map(facilities["facility_name"])
     health["date"] = health["procedure_id"].map(by_id["date"])
     _check(_frame(dbt_project, "vw_telemetry_system_health", ["procedure_id"]), health, ["procedure_id"])
-
-
-def test_seed_000_create_view_statements_run_against_our_tables(dbt_project, world):
-    """Seed 000's own eleven CREATE VIEW statements, in a scratch schema over our tables: same names, same columns.
-    Only its one Redshift-only function is translated for PostgreSQL (DATEDIFF(day, a, b) -> (b - a))."""
-    text = SEED_VIEWS.read_text()
-    text = re.sub(r"DATEDIFF\(day, (MIN\(d\.date\)), (MAX\(d\.date\))\)", r"(\2 - \1)", text)
-    statements = [s.strip() for s in text.split(";") if "CREATE OR REPLACE VIEW" in s]
-    assert len(statements) == 11
-    conn = psycopg2.connect(dbt_project.warehouse_url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("create schema seed_views")
-            cur.execute("set local search_path to seed_views, analytics")
-            for statement in statements:
-                cur.execute(statement)
-            cur.execute("select table_name from information_schema.views where table_schema = 'seed_views' order by 1")
-            views = [name for (name,) in cur.fetchall()]
-            ours = {}
-            for view in views:
-                cur.execute(f"select count(*) from seed_views.{view}")
-                cur.execute(
-                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
-                    ("seed_views", view),
-                )
-                seed_columns = {c for (c,) in cur.fetchall()}
-                cur.execute(
-                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
-                    ("analytics", view),
-                )
-                ours[view] = seed_columns - {c for (c,) in cur.fetchall()}
-    finally:
-        conn.close()
-    assert len(views) == 11
-    # our views carry every column of the seed's
-    assert ours == {v: set() for v in views}
 
 
 def test_dbt_creates_the_telemetry_fact_exactly_as_its_loader_does(dbt_project):

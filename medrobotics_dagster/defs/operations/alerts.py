@@ -1,4 +1,4 @@
-"""Failure alerts (seed 000's `medrobotics-etl-failures` alarm and its SNS topic), the Dagster way.
+"""Failure alerts to the operations team (docs/run-modes.md, "Alerts"), the Dagster way.
 
 `run_failure_alert_sensor` watches every run of this code location. A failed run is reported once, with its
 job, partition, the failing steps and their errors:

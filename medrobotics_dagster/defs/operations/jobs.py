@@ -1,8 +1,8 @@
-"""Asset jobs for seed 000's run modes (`run-etl.sh full | dimensions | procedures FROM TO | telemetry DAY`).
+"""Asset jobs for the run modes: full, dimensions, procedures FROM TO, telemetry DAY (docs/run-modes.md).
 
 Every job carries the run tags operations rely on:
 - `dagster/max_runtime` = "1800" (a string: an unparsable value silently means no limit): run monitoring
-  fails a run still going after 30 minutes (seed 000's `medrobotics-etl-long-running` alarm), and the failure
+  fails a run still going after 30 minutes (the long-running limit of docs/run-modes.md), and the failure
   sensor alerts;
 - `dagster/retry_on_asset_or_op_failure` = "false": a step that failed has already used its own RetryPolicy
   (exponential backoff with jitter) or was a permanent fault, so the instance's run retries only re-run

@@ -1,9 +1,9 @@
-"""The daily load at 03:00 UTC (seed 000's EventBridge rule `cron(0 3 * * ? *)` and its Step Functions order).
+"""The daily load at 03:00 UTC (`0 3 * * *`), in the asset graph's order (docs/run-modes.md).
 
-One run of `full_load_job` for yesterday's partition: Dagster orders its steps by the asset graph, which is the
-Step Functions order — staging extracts and dimensions first, then yesterday's procedure and telemetry facts,
-then the views that read them. "Yesterday" is the partition that ends at the tick's *scheduled* time, not at
-the wall clock: a tick evaluated late, or caught up after the daemon was down, loads the day it was meant for.
+One run of `full_load_job` for yesterday's partition: Dagster orders its steps by the asset graph — staging
+extracts and dimensions first, then yesterday's procedure and telemetry facts, then the views that read them.
+"Yesterday" is the partition that ends at the tick's *scheduled* time, not at the wall clock: a tick evaluated
+late, or caught up after the daemon was down, loads the day it was meant for.
 """
 
 import dagster as dg

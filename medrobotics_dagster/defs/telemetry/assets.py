@@ -237,7 +237,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
 
 @dg.asset(
     key=FACT_KEY,
-    description="One row per telemetry sample (seed 000's columns and types), loaded from the lake's Parquet without a second upload.",
+    description="One row per telemetry sample, loaded from the lake's Parquet without a second upload.",
     ins={"samples": dg.AssetIn(SAMPLES_KEY)},
     group_name=GROUP,
     kinds={"postgres", "redshift"},

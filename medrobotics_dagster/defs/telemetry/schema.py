@@ -1,4 +1,4 @@
-"""Columns of the telemetry fact and its quarantine (seed 000's types), and the JSON fields they come from."""
+"""Columns of the telemetry fact and its quarantine (docs/star-schema.md), and the JSON fields they come from."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ telemetry_job = dg.define_asset_job(
     "telemetry_files_job",
     selection=dg.AssetSelection.assets(staging_key("surgical_procedures"), SAMPLES_KEY, QUARANTINE_KEY, FACT_KEY),
     description="A day's (or a range's) procedures extract and telemetry: what the file sensor runs.",
-    tags={"dagster/max_runtime": "1800"},  # seed 000's 30-minute alarm; a string, or Dagster ignores it
+    tags={"dagster/max_runtime": "1800"},  # the 30-minute limit; a string, or Dagster ignores it
 )
 
 

@@ -20,7 +20,7 @@ from medrobotics_dagster.resources.databases import Warehouse
 # assets downstream of it), and `dbt build` runs a source's tests only when the source itself is selected.
 DAILY_SOURCES = "source:staging.surgical_procedures source:staging.procedure_outcomes"
 DAILY_SELECT = f"config.materialized:incremental {DAILY_SOURCES}"
-# The analysts' views (seed 000's eleven vw_*): downstream of the daily facts and the telemetry fact, built in
+# The analysts' eleven vw_* views (docs/views.md): downstream of the daily facts and the telemetry fact, built in
 # their own step after them. (The telemetry fact's keys are checked by its loader: defs/telemetry/checks.py.)
 VIEWS_SELECT = "path:models/views"
 # Everything else: snapshots, tables and the intermediate views, plus the dimension sources so that their tests

@@ -25,7 +25,7 @@ def selected(defs, job_name: str) -> set[str]:
     return {k.to_user_string() for k in defs.get_job_def(job_name).asset_layer.selected_asset_keys}
 
 
-def test_each_run_mode_of_seed_000_is_a_job(defs):
+def test_each_run_mode_is_a_job(defs):
     assert {mode: job.name for mode, job in RUN_MODES.items()} == {
         "full": "full_load_job",
         "dimensions": "dimensions_job",

@@ -1,4 +1,4 @@
-"""`parse_day` against the raw telemetry contract's bad-input catalogue (DESIGN.md, "Raw telemetry contract").
+"""`parse_day` against the raw telemetry contract's bad-input catalogue (docs/telemetry-contract.md).
 
 Every case mixes good and bad input and checks the same things: the good rows still come out, each bad line
 is rejected with its file key, line number, a reason that names the problem and its raw text, and nothing is
@@ -45,7 +45,7 @@ def stamp(second: int, day: date = DAY, hour: int = 9) -> str:
 
 
 def sample(second: int = 0, procedure_id: str = PID, day: date = DAY, **overrides) -> dict:
-    """A contract sample (DESIGN.md's example line); `overrides` replace top-level fields (None removes one)."""
+    """A sample as docs/telemetry-contract.md shows it; `overrides` replace top-level fields (None removes one)."""
     doc = {
         "procedure_id": procedure_id,
         "robot_id": "ROB-007",
