@@ -6,7 +6,8 @@ import dagster as dg
 import pytest
 from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
-from medrobotics_dagster.local_instance import LocalPostgresStorage, PlannedEventBatchingEventLogStorage, local_instance
+from medrobotics_dagster.local_event_log_storage import LocalEventLogStorage
+from medrobotics_dagster.local_instance import LocalPostgresStorage, local_instance
 
 days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
 
@@ -53,7 +54,7 @@ def test_the_local_instance_stores_on_postgresql_with_batched_events(instance):
 
     storage = instance.get_ref().storage  # what the repository's dagster.yaml chose
     assert isinstance(storage, LocalPostgresStorage)
-    assert isinstance(storage.event_log_storage, PlannedEventBatchingEventLogStorage)
+    assert isinstance(storage.event_log_storage, LocalEventLogStorage)
     assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "1000"
 
 
@@ -97,3 +98,25 @@ def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(
     ours = query(dagster_storage, rows)
     assert [r[0] for r in ours if r[1] == "PLANNED"] == ["2024-01-01", "2024-01-02", "2024-01-03"]
     assert ours == query(stock_url, rows)
+
+
+def test_a_run_writes_its_events_on_a_few_pooled_connections_that_survive_a_server_restart(instance, dagster_storage):
+    import sqlalchemy as sa
+
+    from medrobotics_dagster_tests.database import execute
+
+    engine = instance.event_log_storage._engine
+    opened = []
+    sa.event.listen(engine, "connect", lambda *_: opened.append(1))
+    assert _range_run(instance, "2024-01-01", "2024-01-05", fail=False).success
+    events = instance.get_records_for_run(instance.get_runs(limit=1)[0].run_id, limit=1000).records
+    assert len(events) > 30 and len(opened) <= 4, (len(events), len(opened))
+
+    # the server drops every connection (a restart of the embedded PostgreSQL): the next run reconnects
+    database = dagster_storage.rsplit("/", 1)[1]
+    execute(
+        dagster_storage.rsplit("/", 1)[0] + "/postgres",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+    )
+    assert _range_run(instance, "2024-01-02", "2024-01-03", fail=False).success

@@ -83,9 +83,9 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, PartitionedTables) and obj.summary is not None:
             metadata.update(obj.summary())
         if context.has_asset_partitions:
+            # the range's size only: Dagster copies run-level metadata to every partition's event, so a table of
+            # every partition's rows here grew as the square of the range (each partition carries its own below)
             metadata["partition_count"] = len(counts)
-            if len(counts) > 1:
-                metadata["rows_per_partition"] = dg.MetadataValue.json(counts)
             own = obj.partition_summary() if isinstance(obj, PartitionedTables) and obj.partition_summary else {}
             add_partition_metadata(
                 context, {key: {"dagster/row_count": n, **own.get(key, {})} for key, n in counts.items()}

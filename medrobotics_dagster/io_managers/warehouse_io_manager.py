@@ -99,15 +99,17 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         except Exception as exc:
             audit_log.audit_failure(context, self.warehouse, context.asset_key, target.window, exc)
             raise
-        metadata = {
-            "table": target.name,
-            "dagster/row_count": result.rows,
-            "dialect": self.warehouse.dialect,
-            **audit.metadata(),
-        }
-        metadata["rows_deleted"] = sum(result.deleted_by_day.values())
+        days = partition_days(context)
+        metadata: dict[str, object] = {"table": target.name, "dialect": self.warehouse.dialect}
         if target.window:
             metadata["partition_window"] = f"[{target.window.start.isoformat()}, {target.window.end.isoformat()})"
+        if len(days) > 1:
+            # Dagster copies a range run's output metadata to every partition: the load's totals would read as each
+            # day's (and cost serializing for each); a range's partitions carry their own figures, the audit the rest
+            metadata["load_id"] = audit.load_id
+        else:
+            metadata.update({**audit.metadata(), "dagster/row_count": result.rows})
+            metadata["rows_deleted"] = sum(result.deleted_by_day.values())
         context.add_output_metadata(metadata)
         add_partition_metadata(
             context,
@@ -117,7 +119,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                     "rows_loaded": result.inserted_by_day.get(day, 0),
                     "rows_deleted": result.deleted_by_day.get(day, 0),
                 }
-                for key, day in partition_days(context).items()
+                for key, day in days.items()
             },
         )
 

@@ -36,13 +36,20 @@ def put_dbt_on_path() -> None:
 
 class ProjectDbtCliResource(DbtCliResource):
     """dagster-dbt's resource, minus one `dbt --version` subprocess per dbt step (seconds each: it imports dbt) to
-    learn a version this process already knows: the `dbt` it runs is the one installed beside it."""
+    learn a version this process already knows (the `dbt` it runs is the one installed beside it), and minus a
+    parse of every macro file per dbt step for the adapter it opens in this process."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
         from dbt.version import __version__
 
         return version.parse(__version__)
+
+    def _initialize_dbt_core_adapter(self, args):
+        from medrobotics_dagster.defs.warehouse.dbt_adapter_macros import macros_loaded_once
+
+        with macros_loaded_once():
+            return super()._initialize_dbt_core_adapter(args)
 
 
 def dbt_cli_resource() -> DbtCliResource:
