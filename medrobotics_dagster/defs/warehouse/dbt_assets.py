@@ -6,6 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from medrobotics_dagster.defs.warehouse.dbt_column_lineage import lineage_manifest
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
@@ -42,6 +43,7 @@ DBT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EX
 def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     """Stream a dbt invocation's events with column metadata and column lineage; on failure, a deterministic
     problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass."""
+    invocation.manifest = lineage_manifest(invocation.manifest)  # lineage through ephemeral models
     try:
         yield from invocation.stream().fetch_column_metadata()
     except DagsterDbtCliRuntimeError as exc:
