@@ -101,7 +101,7 @@ def dagster_dev(world, dagster_storage, tmp_path):
     source_url, warehouse_url = world
     home = tmp_path / "dagster_home"
     home.mkdir()
-    prepare_home(home)  # as `demo` prepares it: the repository's dagster.yaml, the UI's first visit done
+    prepare_home(home)  # as `demo` prepares it: deploy/dagster.local.yaml, the UI's first visit done
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
