@@ -23,7 +23,8 @@ from medrobotics_dagster.local_event_log_storage import LocalEventLogStorage
 from medrobotics_dagster.project_paths import REPOSITORY_ROOT
 from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
 
-INSTANCE_TEMPLATE = REPOSITORY_ROOT / "dagster.yaml"
+# Not dagster.yaml in the repository root, where `dagster dev` starts: it warns that such a file is not used.
+INSTANCE_TEMPLATE = REPOSITORY_ROOT / "deploy" / "dagster.local.yaml"
 INSTANCE_DB_NAME = "medrobotics_dagster"
 # Events of a run step (and the planned events of a run) are written in batches of this many.
 EVENT_BATCH_SIZE = "1000"
@@ -58,7 +59,7 @@ class LocalPostgresStorage(DagsterPostgresStorage):
 
 
 def prepare_home(home: Path | None = None) -> Path:
-    """The instance directory (default `.medrobotics/dagster/`), holding the repository's dagster.yaml."""
+    """The instance directory (default `.medrobotics/dagster/`), holding deploy/dagster.local.yaml as dagster.yaml."""
     home = home or settings.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"

@@ -1,4 +1,4 @@
-"""The local Dagster instance: PostgreSQL storage from the repository's dagster.yaml, planned events of a range run
+"""The local Dagster instance: PostgreSQL storage from deploy/dagster.local.yaml, planned events of a range run
 written in one batch, and a failed range run's partitions shown as failed (what the planned-event subset lever
 would lose)."""
 
@@ -52,7 +52,7 @@ def instance(dagster_storage, tmp_path, monkeypatch):
 def test_the_local_instance_stores_on_postgresql_with_batched_events(instance):
     import os
 
-    storage = instance.get_ref().storage  # what the repository's dagster.yaml chose
+    storage = instance.get_ref().storage  # what deploy/dagster.local.yaml chose
     assert isinstance(storage, LocalPostgresStorage)
     assert isinstance(storage.event_log_storage, LocalEventLogStorage)
     assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "1000"

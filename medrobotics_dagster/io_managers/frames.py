@@ -46,9 +46,9 @@ class StagedParquet:
     sizes: Mapping[str, int]  # bytes of each object (Redshift manifests of Parquet need them)
 
 
-def declared_column_types(metadata: Mapping | None) -> dict[str, ColumnType]:
-    """Types an asset declares in its definition metadata `column_types` ({name: SQL type text})."""
-    declared = (metadata or {}).get("column_types") or {}
+def extract_column_types(frame: pd.DataFrame) -> dict[str, ColumnType]:
+    """The source's own types that travel with an extract (`frame.attrs['column_types']`: types or SQL text)."""
+    declared = frame.attrs.get("column_types") or {}
     return {name: parse_sql_type(text) if isinstance(text, str) else text for name, text in declared.items()}
 
 
@@ -63,7 +63,7 @@ def columns_of(value: pd.DataFrame | pa.Table, declared: Mapping[str, ColumnType
     with an extract (`frame.attrs['column_types']`), then types inferred from the data."""
     types: dict[str, ColumnType] = {}
     if isinstance(value, pd.DataFrame):
-        types.update(declared_column_types(value.attrs))
+        types.update(extract_column_types(value))
     types.update(declared or {})
     missing = (
         [name for name in value.column_names if name not in types]

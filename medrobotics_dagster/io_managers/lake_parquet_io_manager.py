@@ -7,13 +7,13 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 
+from medrobotics_dagster.column_schema import declared_column_types
 from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.io_managers.frames import (
     PartitionedTables,
     StagedParquet,
     check_rows_inside,
     columns_of,
-    declared_column_types,
     from_parquet,
     rows_in_window,
     to_arrow,
@@ -29,7 +29,7 @@ MAX_LISTED_URIS = 31  # a longer range names its folder instead of every object
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
     """Stores pandas or Arrow values as `<prefix>/<asset key>/dt=<day>/part-0.parquet` (partitioned) or
-    `<prefix>/<asset key>.parquet`, with the column types the asset declares (`column_types` metadata).
+    `<prefix>/<asset key>.parquet`, with the column types the asset declares (its `dagster/column_schema` metadata).
 
     A partition range arrives as one table, split by the UTC time in the column named by `partition_expr`,
     or as `PartitionedTables`, written one partition at a time; every partition of the range gets an object,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from medrobotics_dagster.column_schema import column_schema_metadata, declared_column_types
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.audit_log import AuditRecord
-from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of, declared_column_types
+from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of
 from medrobotics_dagster.io_managers.step_facts import (
     add_partition_metadata,
     attempt_of,
@@ -51,8 +52,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     """Writes an asset's value (pandas, Arrow, or `StagedParquet` already in the lake) to `<schema>.<asset name>`.
 
     Partitioned assets name their UTC time column in definition metadata `partition_expr`, and only that
-    window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema. Column types come from `column_types` metadata,
-    else from the source's own types, else from the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`.
+    window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema. Column
+    types come from the asset's column schema (`dagster/column_schema`), else from the source's own types, else from
+    the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`. Each load reports the table's column schema.
     A partitioned table is created only by its first load (Dagster lists no partition of it) or a run tagged
     `medrobotics/rebuild=true`; otherwise a missing or re-shaped table fails the load at once (`LostTable`).
     """
@@ -108,7 +110,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             # day's (and cost serializing for each); a range's partitions carry their own figures, the audit the rest
             metadata["load_id"] = audit.load_id
         else:
-            metadata.update({**audit.metadata(), "dagster/row_count": result.rows})
+            metadata.update(
+                {**column_schema_metadata(target.columns), **audit.metadata(), "dagster/row_count": result.rows}
+            )
             metadata["rows_deleted"] = sum(result.deleted_by_day.values())
         context.add_output_metadata(metadata)
         add_partition_metadata(

@@ -66,6 +66,12 @@ def test_a_partition_rematerialized_three_times_keeps_the_same_rows(io_manager, 
         materialization = result.asset_materializations_for_node("staging__readings")[0]
         assert materialization.metadata["dagster/row_count"].value == 5
         assert materialization.metadata["table"].value == "staging.readings"
+        schema = materialization.metadata["dagster/column_schema"].schema  # the columns as loaded, for the UI
+        assert [(c.name, c.type) for c in schema.columns] == [
+            ("reading_id", "TEXT"),
+            ("taken_at", "TIMESTAMP"),
+            ("value", "DOUBLE PRECISION"),
+        ]
     assert query(warehouse_url, "SELECT * FROM staging.readings ORDER BY reading_id") == before
     assert len(before) == 8
 

@@ -13,6 +13,7 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from medrobotics_dagster.column_schema import column_schema_metadata
 from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import STAGING_SCHEMA, staging_key
@@ -25,7 +26,7 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     classify,
     from_archive,
 )
-from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
+from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
@@ -142,7 +143,7 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
             ],
             group_name=GROUP,
             kinds={"parquet", "pyarrow"},
-            metadata={"partition_expr": "sample_timestamp", "column_types": declared_types(FACT_COLUMNS)},
+            metadata={"partition_expr": "sample_timestamp", **column_schema_metadata(FACT_COLUMNS)},
             partitions_def=daily_partitions,
         ).with_io_manager_key("lake_io_manager"),
         dg.AssetSpec(
@@ -153,7 +154,7 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
             kinds={"postgres"},
             metadata={
                 "partition_expr": "partition_start",
-                "column_types": declared_types(QUARANTINE_COLUMNS),
+                **column_schema_metadata(QUARANTINE_COLUMNS),
                 "schema": WAREHOUSE_SCHEMA,
                 QUARANTINE_METADATA: True,
             },
@@ -247,7 +248,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
     retry_policy=TELEMETRY_RETRY_POLICY,
     metadata={
         "partition_expr": "sample_timestamp",
-        "column_types": declared_types(FACT_COLUMNS),
+        **column_schema_metadata(FACT_COLUMNS),
         "schema": WAREHOUSE_SCHEMA,
         "redshift_distkey": "procedure_key",
         "redshift_sortkey": ["procedure_key", "sample_timestamp"],

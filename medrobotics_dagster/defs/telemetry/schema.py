@@ -51,8 +51,3 @@ QUARANTINE_COLUMNS: list[Column] = [
     Column("raw_line", t.varchar(RAW_LINE_MAX_CHARS)),
     Column("quarantined_at", t.timestamp(), nullable=False),
 ]
-
-
-def declared_types(columns: list[Column]) -> dict[str, str]:
-    """Portable SQL text of each column's type, as asset metadata (`column_types`) the IO managers read."""
-    return {c.name: c.type.sql("postgres") for c in columns}

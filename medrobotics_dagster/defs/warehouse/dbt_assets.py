@@ -6,10 +6,12 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
+from medrobotics_dagster.defs.warehouse.dbt_column_lineage import lineage_manifest
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
+from medrobotics_dagster.defs.warehouse.fact_partition_metadata import with_partition_row_counts
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
 from medrobotics_dagster.partitions import daily_partitions
@@ -42,6 +44,7 @@ DBT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EX
 def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     """Stream a dbt invocation's events with column metadata and column lineage; on failure, a deterministic
     problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass."""
+    invocation.manifest = lineage_manifest(invocation.manifest)  # lineage through ephemeral models
     try:
         yield from invocation.stream().fetch_column_metadata()
     except DagsterDbtCliRuntimeError as exc:
@@ -93,7 +96,8 @@ def daily_fact_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wa
     """fact_procedures and its quarantine, replaced exactly for the partition window."""
     with dbt_warehouse_env(warehouse, partition_window_env(context)):
         invocation = dbt.cli(["build"], context=context)
-        yield from run_dbt(invocation)
+        # each partition's materialization carries its own row count (the Plots tab: one point per day)
+        yield from with_partition_row_counts(run_dbt(invocation), invocation.manifest, warehouse, context)
 
 
 # dbt's incremental facts, created empty (an empty partition window) when missing, so that views can be created

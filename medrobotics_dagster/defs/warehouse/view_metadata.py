@@ -157,7 +157,7 @@ def markdown_table(columns: list[str], rows: list[tuple], total: int) -> str:
     return "\n".join(lines) + f"\n\n{len(rows)} of {total:,} rows"
 
 
-def _unique_id(event) -> str:
+def dbt_unique_id(event) -> str:
     """The dbt node an Output of dagster-dbt is for ('' for any other event)."""
     unique_id = event.metadata.get("unique_id") if isinstance(event, dg.Output) else None
     return str(unique_id.value) if unique_id is not None else ""
@@ -179,7 +179,7 @@ def with_view_metadata(
     """The events of a dbt build, each view's Output with its figures added; a view whose figures cannot be read
     keeps dbt's own metadata and the run goes on (the view itself was built), with a warning naming the view."""
     for event in events:
-        node = manifest["nodes"].get(_unique_id(event), {})
+        node = manifest["nodes"].get(dbt_unique_id(event), {})
         summary = VIEW_SUMMARIES.get(node.get("name", ""))
         if summary is None:
             yield event
