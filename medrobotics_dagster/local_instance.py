@@ -61,7 +61,9 @@ class PlannedEventBatchingEventLogStorage(PostgresEventLogStorage):
         with self._connect() as conn:
             result = conn.execute(self.prepare_insert_event_batch(planned).returning(SqlEventLogStorageTable.c.id))
             event_ids = [int(row[0]) for row in result.fetchall()]
-        latest = {event.dagster_event.asset_key: (event, event_id) for event, event_id in zip(planned, event_ids)}
+        latest = {
+            event.dagster_event.asset_key: (event, event_id) for event, event_id in zip(planned, event_ids, strict=True)
+        }
         with self.index_transaction() as conn:
             self._store_asset_event_tags(conn, planned, event_ids)
             for event, event_id in latest.values():  # the asset's row keeps its latest planned event

@@ -71,7 +71,7 @@ class SourceVersions:
             )
         except psycopg2.errors.UndefinedTable:
             return versions
-        versions.procedures = {d.isoformat(): v[:20] for d, v in zip(frame["day"], frame["version"])}
+        versions.procedures = {d.isoformat(): v[:20] for d, v in zip(frame["day"], frame["version"], strict=True)}
         versions.tables = dimension_versions(source)
         return versions
 

@@ -43,7 +43,9 @@ def source_tables(source_url: str) -> dict[str, list[dict]]:
                 )
                 cur.execute(extract.query, window)
                 names = [c.name for c in cur.description]
-                tables[extract.table] = [{n: _naive_utc(v) for n, v in zip(names, row)} for row in cur.fetchall()]
+                tables[extract.table] = [
+                    {n: _naive_utc(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()
+                ]
     finally:
         conn.close()
     return tables
@@ -141,7 +143,8 @@ def expected_frames(tables, telemetry):
     facilities = pd.DataFrame(tables["facilities"]).set_index("facility_id")
     zones = p["facility_id"].map(facilities["time_zone"])
     p["local"] = [
-        pd.Timestamp(t).tz_localize("UTC").tz_convert(z).tz_localize(None) for t, z in zip(p["start_time"], zones)
+        pd.Timestamp(t).tz_localize("UTC").tz_convert(z).tz_localize(None)
+        for t, z in zip(p["start_time"], zones, strict=True)
     ]
     p["date"] = p["local"].dt.date
     p["hour"] = p["local"].dt.hour
@@ -217,7 +220,8 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     )
     per_robot["total_operating_hours"] /= 60.0
     per_robot["days_in_operation"] = [
-        (b - a).days + 1 for a, b in zip(per_robot["first_procedure_date"], per_robot["last_procedure_date"])
+        (b - a).days + 1
+        for a, b in zip(per_robot["first_procedure_date"], per_robot["last_procedure_date"], strict=True)
     ]
     per_robot["procedures_per_day"] = per_robot["total_procedures"] / per_robot["days_in_operation"]
     for col in ("robot_serial_number", "robot_model"):

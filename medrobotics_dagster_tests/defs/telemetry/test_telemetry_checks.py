@@ -11,7 +11,8 @@ from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
 from medrobotics_dagster.defs.telemetry.checks import key_problems, telemetry_checks
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster_tests.database import execute
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, lines, resources, world  # noqa: F401
+from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, lines
 
 
 def run(world) -> dict:
