@@ -145,7 +145,8 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
             )
     if not result.success:
         raise QueryFailed(
-            f"dbt could not compile the queries: {_first_line(result.exception) if result.exception else 'see dbt output'}"
+            "dbt could not compile the queries: "
+            f"{_first_line(result.exception) if result.exception else 'see dbt output'}"
         )
     folder.mkdir(parents=True, exist_ok=True)
     for node_result in result.result.results if result.result is not None else []:

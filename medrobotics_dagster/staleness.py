@@ -67,7 +67,8 @@ class SourceVersions:
             frame = source.read_frame(
                 "SELECT p.start_time::date AS day, md5(string_agg(md5(p::text || coalesce(o::text, '')), '' "
                 "ORDER BY p.procedure_id, o.outcome_id)) AS version "
-                "FROM surgical_procedures p LEFT JOIN procedure_outcomes o ON o.procedure_id = p.procedure_id GROUP BY 1"
+                "FROM surgical_procedures p LEFT JOIN procedure_outcomes o ON o.procedure_id = p.procedure_id "
+                "GROUP BY 1"
             )
         except psycopg2.errors.UndefinedTable:
             return versions

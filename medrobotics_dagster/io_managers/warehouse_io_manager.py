@@ -51,8 +51,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     """Writes an asset's value (pandas, Arrow, or `StagedParquet` already in the lake) to `<schema>.<asset name>`.
 
     Partitioned assets name their UTC time column in definition metadata `partition_expr`, and only that
-    window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema. Column types come from `column_types` metadata,
-    else from the source's own types, else from the data; Redshift layout from `redshift_distkey`/`redshift_sortkey`.
+    window is replaced (delete + load in one transaction). Metadata `schema` overrides the default schema.
+    Column types come from `column_types` metadata, else from the source's own types, else from the data;
+    Redshift layout from `redshift_distkey`/`redshift_sortkey`.
     A partitioned table is created only by its first load (Dagster lists no partition of it) or a run tagged
     `medrobotics/rebuild=true`; otherwise a missing or re-shaped table fails the load at once (`LostTable`).
     """

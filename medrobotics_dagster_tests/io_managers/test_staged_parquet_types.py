@@ -28,7 +28,8 @@ def expected_parquet(kind: ColumnType) -> tuple[str, str]:
         "date": ("INT32", "Date"),
         "timestamp": (
             "INT64",
-            "Timestamp(isAdjustedToUTC=false, timeUnit=microseconds, is_from_converted_type=false, force_set_converted_type=false)",
+            "Timestamp(isAdjustedToUTC=false, timeUnit=microseconds, is_from_converted_type=false, "
+            "force_set_converted_type=false)",
         ),
     }.get(kind.kind) or ("FIXED_LEN_BYTE_ARRAY", f"Decimal(precision={kind.precision}, scale={kind.scale})")
 

@@ -97,7 +97,8 @@ class Operator:
 def fact(world: World) -> list[tuple[str, str]]:
     rows = query(
         world.warehouse_url,
-        "SELECT procedure_id, to_char(sample_timestamp, 'YYYY-MM-DD HH24:MI:SS') FROM analytics.fact_procedure_telemetry ORDER BY 1, 2",
+        "SELECT procedure_id, to_char(sample_timestamp, 'YYYY-MM-DD HH24:MI:SS') "
+        "FROM analytics.fact_procedure_telemetry ORDER BY 1, 2",
     )
     return [tuple(row) for row in rows]
 

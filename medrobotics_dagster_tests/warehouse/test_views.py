@@ -123,7 +123,8 @@ def world(dbt_project, source_url, tmp_path):
     with conn, conn.cursor() as cur:
         for row in telemetry:
             cur.execute(
-                f"insert into analytics.fact_procedure_telemetry ({', '.join(row)}) values ({', '.join(['%s'] * len(row))})",
+                f"insert into analytics.fact_procedure_telemetry ({', '.join(row)}) "
+                f"values ({', '.join(['%s'] * len(row))})",
                 list(row.values()),
             )
     conn.close()
@@ -190,18 +191,22 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
         assert (starts < when).any() and (starts >= when).any(), id_col
     key_counts = dict(
         dbt_project.query(
-            "select 'robot', count(distinct f.robot_key) from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
+            "select 'robot', count(distinct f.robot_key) "
+            "from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
             f" where r.robot_id = '{changes['robot_id'][0]}'"
-            " union all select 'surgeon', count(distinct f.surgeon_key) from analytics.fact_procedures f join analytics.dim_surgeons s using (surgeon_key)"
+            " union all select 'surgeon', count(distinct f.surgeon_key) "
+            "from analytics.fact_procedures f join analytics.dim_surgeons s using (surgeon_key)"
             f" where s.surgeon_id = '{changes['surgeon_id'][0]}'"
-            " union all select 'facility', count(distinct f.facility_key) from analytics.fact_procedures f join analytics.dim_facilities d using (facility_key)"
+            " union all select 'facility', count(distinct f.facility_key) "
+            "from analytics.fact_procedures f join analytics.dim_facilities d using (facility_key)"
             f" where d.facility_id = '{changes['facility_id'][0]}'"
         )
     )
     assert key_counts == {"robot": 2, "surgeon": 2, "facility": 2}
     # the robot first seen in 2018 starts at history_start like everyone, and finds its facility
     assert dbt_project.query(
-        f"select effective_date, valid_from, facility_key is not null from analytics.dim_robots where robot_id = '{old_robot}'"
+        "select effective_date, valid_from, facility_key is not null "
+        f"from analytics.dim_robots where robot_id = '{old_robot}'"
     ) == [(datetime(2020, 1, 1).date(), datetime(2020, 1, 1), True)]
     assert dbt_project.query("select count(*) from analytics.fact_procedures") == [(len(p),)]
 
@@ -468,9 +473,10 @@ def test_dbt_creates_the_telemetry_fact_exactly_as_its_loader_does(dbt_project):
             shapes = []
             for schema in ("analytics", "loader"):
                 cur.execute(
-                    "select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, is_nullable"
-                    " from information_schema.columns where table_schema = %s and table_name = 'fact_procedure_telemetry'"
-                    " order by ordinal_position",
+                    "select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, "
+                    "is_nullable from information_schema.columns "
+                    "where table_schema = %s and table_name = 'fact_procedure_telemetry' "
+                    "order by ordinal_position",
                     (schema,),
                 )
                 shapes.append(cur.fetchall())

@@ -127,5 +127,6 @@ class World:
         where = "" if day is None else f" WHERE partition_start = '{day}'"
         return query(
             self.warehouse_url,
-            f"SELECT {', '.join(QUARANTINE_COMPARED)} FROM analytics.telemetry_quarantine{where} ORDER BY source_key, line_number",
+            f"SELECT {', '.join(QUARANTINE_COMPARED)} "
+            f"FROM analytics.telemetry_quarantine{where} ORDER BY source_key, line_number",
         )

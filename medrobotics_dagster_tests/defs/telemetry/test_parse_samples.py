@@ -99,7 +99,8 @@ def line_rejections(result: DayResult):
 def assert_accounted(result: DayResult) -> None:
     """Nothing is silently dropped: every line read is a row or a rejected line."""
     assert result.samples.num_rows + len(line_rejections(result)) == result.lines_read, (
-        f"{result.samples.num_rows} row(s) + {len(line_rejections(result))} rejected != {result.lines_read} line(s) read"
+        f"{result.samples.num_rows} row(s) + {len(line_rejections(result))} rejected "
+        f"!= {result.lines_read} line(s) read"
     )
 
 

@@ -139,7 +139,8 @@ def test_a_day_of_good_and_bad_files_loads_the_good_rows_and_quarantines_the_res
     # timestamp_key in the facility's local time: 10:00 UTC is 05:00 in New York, 11:00 in Berlin
     assert query(
         world.warehouse_url,
-        "SELECT procedure_id, min(timestamp_key), max(timestamp_key) FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
+        "SELECT procedure_id, min(timestamp_key), max(timestamp_key) "
+        "FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
     ) == [("PROC-A", 50000, 50000), ("PROC-B", 110000, 110000), ("PROC-OLD", 50000, 50000)]
 
     quarantine = query(
@@ -225,7 +226,8 @@ def test_an_overwritten_file_replaces_the_days_rows_without_duplicates(world):
     assert world.materialize(DAY.isoformat()).success
     rows = query(
         world.warehouse_url,
-        "SELECT sample_timestamp, force_feedback FROM analytics.fact_procedure_telemetry WHERE procedure_id = 'PROC-A' ORDER BY 1",
+        "SELECT sample_timestamp, force_feedback "
+        "FROM analytics.fact_procedure_telemetry WHERE procedure_id = 'PROC-A' ORDER BY 1",
     )
     assert [r[0] for r in rows] == [datetime(2024, 1, 15, 10, 0, s) for s in range(5, 15)]
     assert {str(r[1]) for r in rows} == {"9.5000"}
@@ -289,7 +291,8 @@ def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
     assert result.success
     counts = query(
         world.warehouse_url,
-        "SELECT sample_timestamp::date, count(*), count(DISTINCT telemetry_key) FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
+        "SELECT sample_timestamp::date, count(*), count(DISTINCT telemetry_key) "
+        "FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
     )
     assert counts == [(day, n, n) for day, n in expected.items()]
     assert query(world.warehouse_url, "SELECT count(*) FROM analytics.telemetry_quarantine") == [(0,)]
@@ -405,7 +408,8 @@ def test_staged_parquet_has_exactly_the_fact_schema(any_world):
     columns = dict(
         query(
             world.warehouse_url,
-            "SELECT column_name, CASE WHEN data_type = 'numeric' THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
+            "SELECT column_name, "
+            "CASE WHEN data_type = 'numeric' THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
             "ELSE data_type END FROM information_schema.columns "
             "WHERE table_schema = 'analytics' AND table_name = 'fact_procedure_telemetry'",
         )

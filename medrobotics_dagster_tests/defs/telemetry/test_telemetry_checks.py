@@ -38,8 +38,9 @@ def test_the_key_check_passes_on_a_clean_load_and_counts_broken_keys(world):
     # rows another writer slipped in: a duplicate key and an impossible minute
     execute(
         world.warehouse_url,
-        "INSERT INTO analytics.fact_procedure_telemetry (telemetry_key, procedure_key, timestamp_key, sample_timestamp, "
-        "procedure_id, created_at) SELECT telemetry_key, procedure_key, 126100, sample_timestamp, procedure_id, created_at "
+        "INSERT INTO analytics.fact_procedure_telemetry (telemetry_key, procedure_key, timestamp_key, "
+        "sample_timestamp, procedure_id, created_at) "
+        "SELECT telemetry_key, procedure_key, 126100, sample_timestamp, procedure_id, created_at "
         "FROM analytics.fact_procedure_telemetry LIMIT 1",
     )
     # the load would replace the window: ask the check's query directly
