@@ -29,6 +29,9 @@ setup(
             "pytest>=8",
             "moto[server]>=5",
             "sqlglot>=25",
+            # the linters .ci/run runs; a new minor release may change rules, so each is held to one
+            "ruff>=0.17,<0.18",
+            "sqlfluff>=4.5,<4.6",
         ],
     },
     entry_points={"console_scripts": ["medrobotics=medrobotics_dagster.cli:main"]},

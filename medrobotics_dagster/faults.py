@@ -173,6 +173,7 @@ PERMANENT_S3_CODES = {
     "AuthorizationHeaderMalformed": "wrong region or malformed credentials",
     "PermanentRedirect": "bucket is in another region",
 }
+PERMANENT_S3_STATUSES = {403: "access denied", 404: "does not exist"}  # when the error code is not one of the above
 
 
 def classify_aws_error(exc: BaseException) -> Fault | None:
@@ -182,21 +183,7 @@ def classify_aws_error(exc: BaseException) -> Fault | None:
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
     if isinstance(exc, bx.ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or (code if code.isdigit() else 0))
-        label = f"{code or 'error'} (HTTP {status})" if status else code or "error"
-        if code in TRANSIENT_S3_CODES or status >= 500 or status == 429:
-            return Fault("transient", f"S3 {label}")
-        if code in PERMANENT_S3_CODES:
-            return Fault("permanent", f"S3 {label}: {PERMANENT_S3_CODES[code]}")
-        if status == 403:
-            return Fault("permanent", f"S3 {label}: access denied")
-        if status == 404:
-            return Fault("permanent", f"S3 {label}: does not exist")
-        if 400 <= status < 500:
-            return Fault("permanent", f"S3 {label}")
-        return Fault("unknown", f"S3 {label}")
+        return _classify_client_error(exc.response)
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return Fault("permanent", "no AWS credentials")
     if isinstance(exc, (bx.ParamValidationError,)):
@@ -213,6 +200,21 @@ def classify_aws_error(exc: BaseException) -> Fault | None:
     ):
         return Fault("transient", f"S3 endpoint unreachable ({type(exc).__name__})")
     return None
+
+
+def _classify_client_error(response: dict) -> Fault:
+    """An S3 error response: its error code first, then its HTTP status."""
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or (code if code.isdigit() else 0))
+    label = f"{code or 'error'} (HTTP {status})" if status else code or "error"
+    if code in TRANSIENT_S3_CODES or status >= 500 or status == 429:
+        return Fault("transient", f"S3 {label}")
+    reason = PERMANENT_S3_CODES.get(code) or PERMANENT_S3_STATUSES.get(status)
+    if reason:
+        return Fault("permanent", f"S3 {label}: {reason}")
+    if 400 <= status < 500:
+        return Fault("permanent", f"S3 {label}")
+    return Fault("unknown", f"S3 {label}")
 
 
 # --------------------------------------------------------------------------------------------------- any error
@@ -270,7 +272,10 @@ def permanent_failure(action: str, exc: BaseException, fault: Fault) -> dg.Failu
     setting = next((e for e in _chain(exc) if isinstance(e, ConfigError)), None)
     root = setting or next((e for e in _chain(exc) if classify_database_error(e) or classify_aws_error(e)), exc)
     return dg.Failure(
-        description=f"{action} failed permanently ({fault.reason}): {_first_line(root)}. Not retried: fix the cause, then re-run.",
+        description=(
+            f"{action} failed permanently ({fault.reason}): {_first_line(root)}. "
+            "Not retried: fix the cause, then re-run."
+        ),
         metadata={"fault": fault.reason, "error": _first_line(root), "classified_as": fault.kind},
         allow_retries=False,
     )
@@ -335,8 +340,11 @@ def raise_for_dbt_failure(invocation, error_text: str = "", action: str = "dbt b
         return
     listed = "; ".join(f"{node} {status}: {message[:200]}" for node, status, message in failures[:5])
     raise dg.Failure(
-        description=f"{action} failed permanently ({fault.reason}): {listed or error_text.splitlines()[0] if error_text else 'see the dbt logs'}. "
-        "Not retried: fix the cause, then re-run.",
+        description=(
+            f"{action} failed permanently ({fault.reason}): "
+            f"{listed or error_text.splitlines()[0] if error_text else 'see the dbt logs'}. "
+            "Not retried: fix the cause, then re-run."
+        ),
         metadata={"fault": fault.reason, "failed_nodes": [f"{n} ({st})" for n, st, _ in failures]},
         allow_retries=False,
     )

@@ -145,7 +145,8 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
             )
     if not result.success:
         raise QueryFailed(
-            f"dbt could not compile the queries: {_first_line(result.exception) if result.exception else 'see dbt output'}"
+            "dbt could not compile the queries: "
+            f"{_first_line(result.exception) if result.exception else 'see dbt output'}"
         )
     folder.mkdir(parents=True, exist_ok=True)
     for node_result in result.result.results if result.result is not None else []:
@@ -191,7 +192,7 @@ def _cell(value: Any) -> str:
 
 def format_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str = "table") -> str:
     if fmt == "json":
-        return json.dumps([{c: _plain(v) for c, v in zip(columns, row)} for row in rows], indent=2)
+        return json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows], indent=2)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -202,7 +203,7 @@ def format_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str = "table
     numeric = (
         [
             all(v is None or (isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool)) for v in column)
-            for column in zip(*rows)
+            for column in zip(*rows, strict=True)
         ]
         if rows
         else [False] * len(columns)
@@ -210,7 +211,9 @@ def format_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: str = "table
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
     out = [line(list(columns)), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in cells]

@@ -67,11 +67,12 @@ class SourceVersions:
             frame = source.read_frame(
                 "SELECT p.start_time::date AS day, md5(string_agg(md5(p::text || coalesce(o::text, '')), '' "
                 "ORDER BY p.procedure_id, o.outcome_id)) AS version "
-                "FROM surgical_procedures p LEFT JOIN procedure_outcomes o ON o.procedure_id = p.procedure_id GROUP BY 1"
+                "FROM surgical_procedures p LEFT JOIN procedure_outcomes o ON o.procedure_id = p.procedure_id "
+                "GROUP BY 1"
             )
         except psycopg2.errors.UndefinedTable:
             return versions
-        versions.procedures = {d.isoformat(): v[:20] for d, v in zip(frame["day"], frame["version"])}
+        versions.procedures = {d.isoformat(): v[:20] for d, v in zip(frame["day"], frame["version"], strict=True)}
         versions.tables = dimension_versions(source)
         return versions
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import sqlglot
 from sqlglot.errors import SqlglotError
@@ -69,7 +70,7 @@ def _pattern_violations(rules: list[Rule], text: str, blanked: str, where: str) 
 def _statements(sql: str, blanked: str) -> list[str]:
     """The script's statements, split at the semicolons outside literals and comments; regex-only ones left out."""
     bounds = [-1] + [m.start() for m in re.finditer(";", blanked)] + [len(sql)]
-    pieces = [(sql[a + 1 : b], blanked[a + 1 : b]) for a, b in zip(bounds, bounds[1:])]
+    pieces = [(sql[a + 1 : b], blanked[a + 1 : b]) for a, b in pairwise(bounds)]
     return [text for text, blank in pieces if blank.strip() and not _REGEX_ONLY.match(blank)]
 
 

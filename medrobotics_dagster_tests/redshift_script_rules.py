@@ -44,7 +44,8 @@ def super_loaded_as_text(trees: list[exp.Expression]) -> Iterable[exp.Expression
         if selects and isinstance(tree.this, exp.Schema):
             columns = [c.name.lower() for c in tree.this.expressions]
             wanted = supers.get(_table_name(tree.this.this), set())
-            for name, value in zip(columns, tree.expression.expressions):
+            # not strict: a SELECT * has fewer expressions than the column list
+            for name, value in zip(columns, tree.expression.expressions, strict=False):
                 if name in wanted and not isinstance(value.unalias(), exp.ParseJSON):
                     yield value
 

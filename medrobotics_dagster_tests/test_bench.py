@@ -7,7 +7,8 @@ from medrobotics_dagster.bench import run_bench
 from medrobotics_dagster_tests.database import query
 
 LINE = re.compile(
-    r"^telemetry_load rows=(\d+) wall_s=[\d.]+ rows_per_s=\d+ copy_baseline_rows_per_s=\d+ ratio=[\d.]+ peak_rss_mb=\d+$"
+    r"^telemetry_load rows=(\d+) wall_s=[\d.]+ rows_per_s=\d+ copy_baseline_rows_per_s=\d+ ratio=[\d.]+ "
+    r"peak_rss_mb=\d+$"
 )
 
 

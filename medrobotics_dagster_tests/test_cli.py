@@ -281,7 +281,10 @@ def test_settings_do_not_depend_on_resources():
     from medrobotics_dagster import settings
 
     assert "medrobotics_dagster.resources" not in inspect.getsource(settings)
-    code = "import sys, medrobotics_dagster.settings; print(sorted(m for m in sys.modules if m.startswith('medrobotics_dagster.')))"
+    code = (
+        "import sys, medrobotics_dagster.settings; print(sorted(m for m in sys.modules if "
+        "m.startswith('medrobotics_dagster.')))"
+    )
     assert (
         "resources"
         not in subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

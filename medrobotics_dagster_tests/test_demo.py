@@ -40,10 +40,11 @@ def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_
     assert counts["analytics.dim_robots"] >= counts["staging.surgical_robots"] > 0
     files = sum(1 for _ in (embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
     assert counts["analytics.fact_procedure_telemetry"] > 0 and counts["analytics.telemetry_quarantine"] == 0
-    assert (
-        f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, {files:,} raw files"
-        in [line.strip() for line in lines]
+    telemetry_line = (
+        f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, "
+        f"{files:,} raw files"
     )
+    assert telemetry_line in [line.strip() for line in lines]
 
     # Readable: a screenful, no dbt progress, no warnings; the full log is a file under the home, named up front.
     text = "\n".join(lines)
@@ -74,7 +75,8 @@ def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> 
     columns = [
         c
         for (c,) in warehouse.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            "SELECT column_name "
+            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
             (schema, name),
         )
         if not c.startswith("dbt_") and not c.endswith(("_at", "load_id")) and c not in skip
@@ -128,7 +130,8 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(
     lines_of_day = sum(len(p.read_text().splitlines()) for p in (lake_dir / "raw" / "telemetry").rglob(old_file.name))
     assert (
         incremental.query(
-            "SELECT count(*) FROM analytics.fact_procedure_telemetry WHERE sample_timestamp >= %s::date AND sample_timestamp < %s::date + 1",
+            "SELECT count(*) FROM analytics.fact_procedure_telemetry "
+            "WHERE sample_timestamp >= %s::date AND sample_timestamp < %s::date + 1",
             (old_day, old_day),
         )[0][0]
         == lines_of_day

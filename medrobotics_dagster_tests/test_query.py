@@ -93,7 +93,8 @@ def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_whe
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0  # compiles all queries once
     expected = capsys.readouterr().out
     probe = (
-        "import sys; from medrobotics_dagster.cli import main; code = main(['query', 'platform_dashboard', '--format', 'csv']);"
+        "import sys; "
+        "from medrobotics_dagster.cli import main; code = main(['query', 'platform_dashboard', '--format', 'csv']);"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dbt', 'dagster_dbt', 'pandas'));"
         "print('LOADED', loaded); sys.exit(code)"
     )

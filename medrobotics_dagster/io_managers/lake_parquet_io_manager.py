@@ -164,7 +164,10 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             first = from_parquet(self.lake.get(keys[0])).schema.empty_table()
             return StagedParquet(keys=keys, columns=columns_of(first, declared), sizes={k: present[k] for k in keys})
         labels = self._ordered_keys(context) if context.has_asset_partitions else [None]
-        tables = [self._read(key, f"{name} partition {label}" if label else name) for key, label in zip(keys, labels)]
+        tables = [
+            self._read(key, f"{name} partition {label}" if label else name)
+            for key, label in zip(keys, labels, strict=True)
+        ]
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         return table if wanted is pa.Table else to_pandas(table)
 

@@ -115,7 +115,7 @@ def describe_copy_failure(
             with conn.cursor() as cur:
                 cur.execute(query, params)
                 names = [c.name for c in cur.description]
-                rows = [{"source": source, **dict(zip(names, row))} for row in cur.fetchall()]
+                rows = [{"source": source, **dict(zip(names, row, strict=True))} for row in cur.fetchall()]
             conn.rollback()
         except Exception as exc:
             diagnosis.diagnostic_errors.append(f"{source}: {_first_line(exc)}")

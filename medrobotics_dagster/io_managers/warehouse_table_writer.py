@@ -266,6 +266,18 @@ def _stage_for_redshift(lake: Lake, target: TableTarget, staged: StagedParquet |
     return None
 
 
+def _insert(cur, warehouse: Warehouse, lake: Lake | None, target: TableTarget, value, staged_key: str | None) -> int:
+    """Insert `value` (StagedParquet or an Arrow table): Redshift COPYs the object staged under `staged_key`
+    (none: nothing to load), PostgreSQL streams the rows through COPY FROM STDIN. Returns the rows inserted."""
+    if warehouse.dialect == "redshift":
+        if staged_key is None:
+            return 0
+        manifest = isinstance(value, StagedParquet)
+        return _copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=manifest)
+    tables = _staged_tables(lake, target, value) if isinstance(value, StagedParquet) else [value]
+    return _copy_postgres(cur, target, tables)
+
+
 def replace_rows(
     warehouse: Warehouse, lake: Lake | None, target: TableTarget, value, audit: audit_log.AuditRecord | None = None
 ) -> LoadResult:
@@ -294,14 +306,7 @@ def replace_rows(
             cur.execute(
                 sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window)
             )
-            if redshift:
-                loaded = 0
-                if staged_key is not None:
-                    loaded = _copy_redshift(
-                        cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged)
-                    )
-            else:
-                loaded = _copy_postgres(cur, target, _staged_tables(lake, target, staged) if staged else [table])
+            loaded = _insert(cur, warehouse, lake, target, staged if staged else table, staged_key)
             result = LoadResult(loaded, _counts_by_day(cur, target) if target.window else {"": loaded}, deleted)
             if audit is not None:
                 audit.rows_loaded = audit.rows_read = loaded

@@ -33,7 +33,9 @@ def embedded_database_url(db_name: str) -> str:
                 # and its run workers all share one server.
                 server = pgserver.get_server(pgdata, cleanup_mode=None)
             except Exception as exc:  # pgserver raises plain exceptions for unusable directories
-                raise settings.ConfigError(settings.HOME, f"cannot start the embedded PostgreSQL in {pgdata}: {exc}")
+                raise settings.ConfigError(
+                    settings.HOME, f"cannot start the embedded PostgreSQL in {pgdata}: {exc}"
+                ) from exc
             _servers[str(pgdata)] = server
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db_name}';")
         if "(1 row)" not in exists:

@@ -33,7 +33,7 @@ def _assemble(
 
 
 def local_resources() -> dict[str, Any]:
-    """URLs from the environment when set, else an embedded PostgreSQL and `.medrobotics/lake` (resolved at run time)."""
+    """URLs from the environment if set, else an embedded PostgreSQL and `.medrobotics/lake` (resolved at run time)."""
     return _assemble(SourceDatabase(), Warehouse(dialect=settings.warehouse_dialect()), Lake(), Pseudonymizer())
 
 

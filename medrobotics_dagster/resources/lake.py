@@ -146,7 +146,8 @@ class _S3Backend:
         except NoCredentialsError as exc:
             raise settings.ConfigError(
                 settings.LAKE_URL,
-                f"no AWS credentials for s3://{self.bucket} (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an IAM role)",
+                f"no AWS credentials for s3://{self.bucket} "
+                "(set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an IAM role)",
             ) from exc
         except EndpointConnectionError as exc:
             raise settings.ConfigError(
@@ -252,7 +253,7 @@ class Lake(dg.ConfigurableResource):
         self.backend.delete(check_key(key))
 
     def check(self) -> None:
-        """Raise a ConfigError naming MEDROBOTICS_LAKE_URL unless the lake can be listed and written (nothing is written)."""
+        """Raise a ConfigError naming MEDROBOTICS_LAKE_URL unless the lake is listable and writable (writes nothing)."""
         self.backend.check()
 
     def uri(self, key: str) -> str:
@@ -275,7 +276,9 @@ def open_backend(url: str, max_attempts: int = 5, kms_key_id: str | None = None)
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise settings.ConfigError(settings.LAKE_URL, f"cannot create lake directory {root}: {exc.strerror}")
+            raise settings.ConfigError(
+                settings.LAKE_URL, f"cannot create lake directory {root}: {exc.strerror}"
+            ) from exc
         if not os.access(root, os.W_OK):
             raise settings.ConfigError(settings.LAKE_URL, f"lake directory {root} is not writable")
         return _DirectoryBackend(root)

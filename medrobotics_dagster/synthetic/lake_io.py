@@ -47,7 +47,7 @@ def delete_prefix(lake: Lake, prefix: str, workers: int | None = None) -> int:
 
 def open_backend(lake: Lake) -> None:
     """Open the lake's storage client now, in this thread: boto3 clients must not be created concurrently."""
-    lake.backend
+    _ = lake.backend
 
 
 def _workers(lake: Lake) -> int:

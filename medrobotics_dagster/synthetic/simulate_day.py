@@ -255,7 +255,7 @@ def _change(table: str, key: str, column: str, old, new, at: datetime) -> dict:
 def _dicts(cur, query: str) -> list[dict]:
     cur.execute(query)
     names = [c.name for c in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _last_number(cur, table: str, column: str) -> int:

@@ -69,7 +69,7 @@ def sample_lines(spec: TelemetrySpec, seed: int) -> tuple[list[str], list[str]]:
     times, values = draw_samples(spec, seed)
     stamps = np.datetime_as_string(times, unit="ms").tolist()
     template = LINE % {"procedure_id": spec.procedure_id, "robot_id": spec.robot_id}
-    lines = [template % row for row in zip(stamps, *_columns(values))]
+    lines = [template % row for row in zip(stamps, *_columns(values), strict=True)]
     return stamps, lines
 
 

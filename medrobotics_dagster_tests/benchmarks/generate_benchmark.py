@@ -65,7 +65,8 @@ def main() -> None:
         )
         results[scale] = median
         print(
-            f"scale {scale:>4}: median {median:6.2f} s over {args.runs} runs (all: {', '.join(f'{t:.2f}' for t in times)}); "
+            f"scale {scale:>4}: median {median:6.2f} s over {args.runs} runs (all: "
+            f"{', '.join(f'{t:.2f}' for t in times)}); "
             f"{rows / median:,.0f} source rows/s, {summary['telemetry_samples'] / median:,.0f} telemetry samples/s"
         )
     print(f"scale 1 / scale 0.1 wall-time ratio: {results[1.0] / results[0.1]:.1f} (10 = linear)")

@@ -2,10 +2,10 @@
 
     python -m medrobotics_dagster_tests.benchmarks.late_file_benchmark [--files 3]
 
-A small world (January and February 2023) is loaded in full except for --files raw files held back; `dagster dev` then runs on a
-free port with the platform's own instance configuration (PostgreSQL storage) and the sensor on. Each held-back
-file is put back in turn (a late file for an old day), and the fact is polled until its rows are there. Printed:
-each file's seconds and the median. The sensor ticks every 30 s, so a file waits 15 s on average for its tick.
+A small world (January and February 2023) is loaded in full except for --files raw files held back; `dagster dev`
+then runs on a free port with the platform's own instance configuration (PostgreSQL storage) and the sensor on. Each
+held-back file is put back in turn (a late file for an old day), and the fact is polled until its rows are there.
+Printed: each file's seconds and the median. The sensor ticks every 30 s, so a file waits 15 s on average for its tick.
 """
 
 from __future__ import annotations

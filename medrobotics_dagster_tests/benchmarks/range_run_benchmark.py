@@ -132,7 +132,8 @@ def _measure(args, root: Path, created: list[str]) -> None:
     materialize(defs, setup, upstream_whole_selection(defs), log_level="ERROR")
     daily = daily_selection(defs)
     print(
-        f"range run of every daily asset over {args.days} empty partitions ({first} .. {last}), medians of {args.repeats}"
+        f"range run of every daily asset over {args.days} empty partitions ({first} .. {last}), "
+        f"medians of {args.repeats}"
     )
     for variant in args.variants:
         one, whole = [], []

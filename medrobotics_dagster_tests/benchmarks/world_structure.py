@@ -36,7 +36,7 @@ def outcome_rates(pairs: list[tuple[dict, dict]]) -> dict:
 
 def completed_pairs(world: World) -> list[tuple[dict, dict]]:
     procs, outcomes = world.rows["surgical_procedures"], world.rows["procedure_outcomes"]
-    return [(p, o) for p, o in zip(procs, outcomes) if p["status"] == "completed"]
+    return [(p, o) for p, o in zip(procs, outcomes, strict=True) if p["status"] == "completed"]
 
 
 def per_model_outcomes(world: World) -> dict[str, dict]:

@@ -81,7 +81,8 @@ def test_the_analyst_reads_every_view(warehouse):
         row[0]
         for row in query(
             url,
-            "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' AND table_name LIKE 'vw\\_%%'",
+            "SELECT table_name "
+            "FROM information_schema.views WHERE table_schema = 'analytics' AND table_name LIKE 'vw\\_%%'",
         )
     ]
     assert len(views) == 11

@@ -59,7 +59,8 @@ def test_no_clear_patient_id_reaches_the_warehouse(platform):
     columns = query(
         warehouse_url,
         "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema IN ('staging', 'snapshots', 'analytics') AND data_type IN ('character varying', 'text', 'jsonb')",
+        "WHERE table_schema IN ('staging', 'snapshots', 'analytics') "
+        "AND data_type IN ('character varying', 'text', 'jsonb')",
     )
     assert columns
     for schema, table, column in columns:

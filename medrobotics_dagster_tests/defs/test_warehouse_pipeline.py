@@ -37,7 +37,8 @@ def test_fact_procedures_reconciles_exactly_with_the_source(platform):
     )
     fact = query(
         warehouse_url,
-        "SELECT count(*), sum(duration_minutes), sum(blood_loss_ml), sum(hospital_stay_days) FROM analytics.fact_procedures",
+        "SELECT count(*), sum(duration_minutes), sum(blood_loss_ml), sum(hospital_stay_days) "
+        "FROM analytics.fact_procedures",
     )
     assert fact == source
     assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedures_quarantine") == [(0,)]

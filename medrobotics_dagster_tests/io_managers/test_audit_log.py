@@ -80,7 +80,7 @@ def test_a_rolled_back_load_leaves_no_succeeded_row(warehouse_url):
         AuditRecord("staging/r", "run-1"),
     )
     bad = good.assign(value=["1", "a\x00b"])  # PostgreSQL's COPY refuses the NUL after the delete ran
-    with pytest.raises(Exception):
+    with pytest.raises(psycopg2.errors.CharacterNotInRepertoire):
         replace_rows(
             warehouse,
             None,
@@ -110,7 +110,10 @@ def test_a_permanent_warehouse_fault_fails_the_load_at_once_without_retries(ware
     assert "mr_no_such_database" in str(failure.event_specific_data.error)
 
 
-AUDITED = "SELECT asset_key, partition_start::date::text, status, attempt, rows_deleted, rows_loaded, rows_quarantined, error_class, error_message FROM audit.etl_audit_log"
+AUDITED = (
+    "SELECT asset_key, partition_start::date::text, status, attempt, rows_deleted, rows_loaded, rows_quarantined, "
+    "error_class, error_message FROM audit.etl_audit_log"
+)
 
 
 def test_a_range_load_writes_one_row_per_day_with_its_own_deleted_and_inserted_rows(warehouse_url, tmp_path):
@@ -198,7 +201,8 @@ OLD_AUDIT_TABLE = """CREATE SCHEMA audit; CREATE TABLE audit.etl_audit_log (
     load_id varchar(36) NOT NULL, run_id varchar(64), asset_key varchar(300) NOT NULL, partition_start timestamp,
     partition_end timestamp, rows_read bigint, rows_loaded bigint, rows_quarantined bigint,
     started_at timestamp NOT NULL, finished_at timestamp NOT NULL);
-INSERT INTO audit.etl_audit_log VALUES ('old', 'run-0', 'staging/readings', '2024-01-14', '2024-01-15', 1, 1, 0, now(), now())"""
+INSERT INTO audit.etl_audit_log VALUES
+    ('old', 'run-0', 'staging/readings', '2024-01-14', '2024-01-15', 1, 1, 0, now(), now())"""
 
 
 def test_an_existing_audit_table_gains_the_new_columns_and_keeps_its_rows(warehouse_url, tmp_path):

@@ -57,7 +57,7 @@ def test_the_redshift_manifest_lists_each_non_empty_staged_object_with_its_lengt
     lake = Lake(url=f"s3://{s3_bucket}/lake")
     keys = [f"staging/lake/x/dt=2024-03-0{d}/part-0.parquet" for d in (1, 2, 3)]
     sizes = {}
-    for key, count in zip(keys, (5, 0, 2)):
+    for key, count in zip(keys, (5, 0, 2), strict=True):
         data = to_parquet(day_rows("2024-03-01", count)) if count else b""
         lake.put(key, data)
         sizes[key] = len(data)

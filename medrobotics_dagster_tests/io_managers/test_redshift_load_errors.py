@@ -1,4 +1,5 @@
-"""COPY failure diagnostics: run on real PostgreSQL, where the Redshift views do not exist, they never hide the error."""
+"""COPY failure diagnostics: run on real PostgreSQL, where the Redshift views do not exist, they never hide the
+error."""
 
 import re
 from datetime import datetime, timedelta
@@ -81,7 +82,8 @@ def test_rows_of_this_session_since_the_copy_started_are_returned_sys_view_first
             earlier = session.started_at - timedelta(minutes=5)
             later = session.started_at + timedelta(seconds=1)
             cur.executemany(
-                "INSERT INTO stl_load_errors VALUES (%s, %s, 's3://b/k.parquet', %s, 'n', 'int4', 1207, 'Invalid digit', 'x')",
+                "INSERT INTO stl_load_errors "
+                "VALUES (%s, %s, 's3://b/k.parquet', %s, 'n', 'int4', 1207, 'Invalid digit', 'x')",
                 [
                     (session.session_pid, later, 2),
                     (session.session_pid, earlier, 9),

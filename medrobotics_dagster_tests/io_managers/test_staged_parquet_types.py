@@ -28,7 +28,8 @@ def expected_parquet(kind: ColumnType) -> tuple[str, str]:
         "date": ("INT32", "Date"),
         "timestamp": (
             "INT64",
-            "Timestamp(isAdjustedToUTC=false, timeUnit=microseconds, is_from_converted_type=false, force_set_converted_type=false)",
+            "Timestamp(isAdjustedToUTC=false, timeUnit=microseconds, is_from_converted_type=false, "
+            "force_set_converted_type=false)",
         ),
     }.get(kind.kind) or ("FIXED_LEN_BYTE_ARRAY", f"Decimal(precision={kind.precision}, scale={kind.scale})")
 
@@ -66,7 +67,7 @@ def test_staged_parquet_of_each_extract_matches_its_table(world, extract, rows):
         frame.iloc[:, -1] = None
     columns = columns_of(frame)
     staged = pq.ParquetFile(io.BytesIO(to_parquet(to_arrow(frame, columns))))
-    for column, parquet in zip(columns, staged.schema):
+    for column, parquet in zip(columns, staged.schema, strict=True):
         got = (parquet.physical_type, str(parquet.logical_type))
         if column.type.kind == "numeric":
             assert got[1] == expected_parquet(column.type)[1], column.name

@@ -49,7 +49,7 @@ def undocumented_super_loads(statements: list[str], staged: pa.Schema, columns: 
                 value
                 for insert in inserts
                 if insert.expression.find(exp.From).this.name.lower() == copied_into
-                for name, value in zip(insert.this.expressions, insert.expression.expressions)
+                for name, value in zip(insert.this.expressions, insert.expression.expressions, strict=True)
                 if name.name == column.name and isinstance(value, exp.ParseJSON) and value.this.name == column.name
             ]
             if not parsed:

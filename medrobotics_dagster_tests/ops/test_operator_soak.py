@@ -18,13 +18,8 @@ from medrobotics_dagster.defs.staging.operational_extracts import extract_assets
 from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor, telemetry_job
 from medrobotics_dagster_tests.database import query
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import (
-    World,
-    _seed_source,
-    extract_procedures,
-    lines,
-    resources,
-)
+from medrobotics_dagster_tests.defs.telemetry.telemetry_world import World, extract_procedures, resources, seed_source
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines
 
 D15, D16, D17 = date(2024, 1, 15), date(2024, 1, 16), date(2024, 1, 17)
 MAX_TICKS = 10  # a quiet sensor needs one tick after the runs; more means it never settles
@@ -102,13 +97,14 @@ class Operator:
 def fact(world: World) -> list[tuple[str, str]]:
     rows = query(
         world.warehouse_url,
-        "SELECT procedure_id, to_char(sample_timestamp, 'YYYY-MM-DD HH24:MI:SS') FROM analytics.fact_procedure_telemetry ORDER BY 1, 2",
+        "SELECT procedure_id, to_char(sample_timestamp, 'YYYY-MM-DD HH24:MI:SS') "
+        "FROM analytics.fact_procedure_telemetry ORDER BY 1, 2",
     )
     return [tuple(row) for row in rows]
 
 
 def test_an_operators_scenarios_end_with_the_fact_equal_to_the_valid_raw_lines(source_url, warehouse_url, s3_bucket):
-    _seed_source(source_url)
+    seed_source(source_url)
     world = World(source_url, warehouse_url, f"s3://{s3_bucket}/lake")
     extract_procedures(world)
     raw, operator = Lake(world), Operator(world)

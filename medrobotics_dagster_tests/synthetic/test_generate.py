@@ -56,7 +56,7 @@ def test_small_scale_counts(source_url, tmp_path):
 
 def test_same_seed_same_rows_and_bytes_other_seed_differs(make_database, tmp_path):
     urls = [make_database("source") for _ in range(3)]
-    for url, name, seed in zip(urls, ("a", "b", "c"), (5, 5, 6)):
+    for url, name, seed in zip(urls, ("a", "b", "c"), (5, 5, 6), strict=True):
         generate(url, Lake(url=str(tmp_path / name)), scale=0.05, seed=seed)
     rows = [table_rows(url) for url in urls]
     files = [lake_files(tmp_path / name) for name in ("a", "b", "c")]

@@ -96,7 +96,7 @@ def test_deterministic_for_seed_and_day(make_database, tmp_path):
     urls = [make_database("source") for _ in range(3)]
     lakes = [Lake(url=str(tmp_path / name)) for name in ("a", "b", "c")]
     summaries = []
-    for url, lake, seed in zip(urls, lakes, (1, 1, 2)):
+    for url, lake, seed in zip(urls, lakes, (1, 1, 2), strict=True):
         generate(url, lake, scale=0.05, seed=3)
         summaries.append(simulate_day(url, lake, seed=seed))
     assert summaries[0] == summaries[1] and table_rows(urls[0]) == table_rows(urls[1])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from itertools import pairwise
 from statistics import mean
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ def test_no_robot_or_surgeon_is_in_two_cases_at_once(world, member):
     too_close = [
         (a["procedure_id"], b["procedure_id"])
         for cases in by_member.values()
-        for a, b in zip(sorted(cases, key=lambda p: p["start_time"]), sorted(cases, key=lambda p: p["start_time"])[1:])
+        for a, b in pairwise(sorted(cases, key=lambda p: p["start_time"]))
         if b["start_time"] < a["end_time"] + timedelta(minutes=catalog.TURNOVER_MINUTES[0])
     ]
     assert too_close == []

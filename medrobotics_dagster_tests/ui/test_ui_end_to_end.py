@@ -44,7 +44,10 @@ CHROMIUM = find_chromium()
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
-    reason="Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): the UI test needs a real browser",
+    reason=(
+        "Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): "
+        "the UI test needs a real browser"
+    ),
 )
 
 
@@ -246,7 +249,8 @@ def test_the_ui_launches_runs_and_a_backfill_and_shows_the_graph_a_views_figures
         condition = " && ".join(f"document.body.innerText.includes('{n}')" for n in names)
         browser.wait_for(condition, timeout=60)
         assert browser.evaluate(
-            "Array.from(document.querySelectorAll('body *')).some(e => e.childElementCount === 0 && e.textContent.startsWith('vw_'))"
+            "Array.from(document.querySelectorAll('body *')).some(e => e.childElementCount === 0 && "
+            "e.textContent.startsWith('vw_'))"
         )
         time.sleep(1)  # let the graph finish its layout animation before the picture
         assert not browser.evaluate(dialog), "the first-visit dialog covers the asset graph"

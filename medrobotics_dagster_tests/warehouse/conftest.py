@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+from medrobotics_dagster_tests.warehouse.dbt_offline import compile_for_redshift
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -98,3 +99,8 @@ class DbtProject:
 @pytest.fixture
 def dbt_project(warehouse_url, tmp_path, monkeypatch) -> DbtProject:
     return DbtProject(warehouse_url, tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def redshift_manifest(tmp_path_factory) -> dict:
+    return compile_for_redshift(SQL_DIR, tmp_path_factory.mktemp("redshift_compile"))

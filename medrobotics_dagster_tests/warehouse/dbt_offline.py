@@ -1,7 +1,9 @@
-"""Render Jinja with the dbt project's macros, for a target, without a database (`dbt compile --inline`)."""
+"""The dbt project compiled without a database: Jinja rendered with the project's macros for a target
+(`dbt compile --inline`), and the whole project compiled for Redshift."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,3 +56,39 @@ def render_inline(jinja: str, target: str, work_dir: Path, env: dict[str, str] |
     if result.returncode != 0:
         raise RuntimeError(f"dbt compile --inline failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+def compile_for_redshift(project_dir: Path, work_dir: Path) -> dict:
+    """`dbt compile --target redshift` without a cluster; returns the manifest."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MEDROBOTICS_DBT_")},
+        **dbt_connection_env(OFFLINE_URLS["redshift"], "redshift"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    target = work_dir / "target"
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "compile",
+            "--target",
+            "redshift",
+            "--no-introspect",
+            "--no-populate-cache",
+            "--no-partial-parse",
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(SQL_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt compile failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return json.loads((target / "manifest.json").read_text())

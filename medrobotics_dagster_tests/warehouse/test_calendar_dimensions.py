@@ -31,7 +31,8 @@ def test_dim_date_and_dim_time(dbt_project):
         "select count(*) from analytics.dim_date where day_name <> trim(day_name) or month_name <> trim(month_name)"
     ) == [(0,)]
     assert dbt_project.query(
-        "select fiscal_quarter from analytics.dim_date where date_key in (20240115, 20240415, 20240715, 20241015) order by date_key"
+        "select fiscal_quarter "
+        "from analytics.dim_date where date_key in (20240115, 20240415, 20240715, 20241015) order by date_key"
     ) == [(2,), (3,), (4,), (1,)]
 
     assert dbt_project.query("select count(*), min(time_key), max(time_key) from analytics.dim_time") == [

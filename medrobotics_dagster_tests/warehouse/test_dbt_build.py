@@ -38,7 +38,8 @@ def test_dbt_build_passes_all_data_tests(dbt_project):
     schemas = {
         s
         for (s,) in dbt_project.query(
-            "select table_schema from information_schema.tables where table_schema in ('analytics', 'snapshots', 'staging')"
+            "select table_schema "
+            "from information_schema.tables where table_schema in ('analytics', 'snapshots', 'staging')"
         )
     }
     assert schemas == {"analytics", "snapshots", "staging"}

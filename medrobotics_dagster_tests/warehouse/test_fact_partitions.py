@@ -48,7 +48,8 @@ def _reconcile(dbt_project, where_staging: str = "true", where_key: str = "true"
     )
     assert loaded == staging
     overlap = dbt_project.query(
-        "select count(*) from analytics.fact_procedures f join analytics.fact_procedures_quarantine q using (procedure_id)"
+        "select count(*) "
+        "from analytics.fact_procedures f join analytics.fact_procedures_quarantine q using (procedure_id)"
     )
     assert overlap == [(0,)]
 
@@ -106,7 +107,8 @@ def test_failure_after_the_delete_leaves_the_previous_rows(dbt_project):
     dbt_project.build()
     before_fact, before_quarantine = _fact(dbt_project), _quarantine(dbt_project)
     window_rows = dbt_project.query(
-        "select procedure_id from analytics.fact_procedures where start_time >= '2024-03-02' and start_time < '2024-03-04'"
+        "select procedure_id "
+        "from analytics.fact_procedures where start_time >= '2024-03-02' and start_time < '2024-03-04'"
     )
     assert window_rows
 

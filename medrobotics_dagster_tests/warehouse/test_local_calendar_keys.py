@@ -32,7 +32,8 @@ def _tables() -> dict[str, list[dict]]:
 
 def _keys(dbt_project) -> dict[str, tuple]:
     rows = dbt_project.query(
-        "select procedure_id, start_date_key, start_time_key, start_time, duration_minutes from analytics.fact_procedures"
+        "select procedure_id, start_date_key, start_time_key, start_time, duration_minutes "
+        "from analytics.fact_procedures"
         " where procedure_id in %s order by procedure_id",
         (tuple(EDGE_CASES),),
     )
@@ -63,7 +64,8 @@ def test_date_and_time_keys_are_the_facilitys_local_clock_across_dst(dbt_project
     assert ends == [("PROC-000101", 157, 20240310, 10700), ("PROC-000106", 62, 20240310, 33200)]
     calendar = dbt_project.query(
         "select d.day_name, d.is_holiday, t.time_of_day, t.business_hours from analytics.fact_procedures f"
-        " join analytics.dim_date d on d.date_key = f.start_date_key join analytics.dim_time t on t.time_key = f.start_time_key"
+        " join analytics.dim_date d on d.date_key = f.start_date_key"
+        " join analytics.dim_time t on t.time_key = f.start_time_key"
         " where f.procedure_id in ('PROC-000101', 'PROC-000105') order by f.procedure_id"
     )
     assert calendar == [("Saturday", False, "Night", False), ("Wednesday", False, "Evening", False)]

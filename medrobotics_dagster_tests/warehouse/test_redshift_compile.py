@@ -2,57 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-
-from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
 from medrobotics_dagster_tests.redshift_rules import Violation, check_redshift_sql
+from medrobotics_dagster_tests.warehouse.dbt_offline import SQL_DIR, compile_for_redshift
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-# Never contacted: --no-introspect compiles without a connection.
-REDSHIFT_URL = "redshift://ci:unused@redshift.invalid/medrobotics_dw"
 CHECKED = ("model", "snapshot", "analysis", "test")
-
-
-def compile_for_redshift(project_dir: Path, work_dir: Path) -> dict:
-    """`dbt compile --target redshift` without a cluster; returns the manifest."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("MEDROBOTICS_DBT_")},
-        **dbt_connection_env(REDSHIFT_URL, "redshift"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    target = work_dir / "target"
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "compile",
-            "--target",
-            "redshift",
-            "--no-introspect",
-            "--no-populate-cache",
-            "--no-partial-parse",
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(SQL_DIR),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(work_dir / "logs"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"dbt compile failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return json.loads((target / "manifest.json").read_text())
 
 
 def project_violations(manifest: dict) -> tuple[list[str], list[Violation]]:
@@ -65,11 +20,6 @@ def project_violations(manifest: dict) -> tuple[list[str], list[Violation]]:
         checked.append(unique_id)
         violations += check_redshift_sql(node["compiled_code"], unique_id)
     return checked, violations
-
-
-@pytest.fixture(scope="module")
-def redshift_manifest(tmp_path_factory) -> dict:
-    return compile_for_redshift(SQL_DIR, tmp_path_factory.mktemp("redshift_compile"))
 
 
 def test_every_compiled_model_snapshot_analysis_and_test_follows_the_redshift_rules(redshift_manifest):

@@ -110,7 +110,8 @@ def test_software_upgrade_expires_one_version_and_opens_one(dbt_project):
     ]
     # snapshot: dbt_valid_from of the new version is the source change time (check strategy + updated_at)
     assert dbt_project.query(
-        "select dbt_valid_from, dbt_valid_to from snapshots.snap_robots where robot_id = 'ROB-001' order by dbt_valid_from"
+        "select dbt_valid_from, dbt_valid_to "
+        "from snapshots.snap_robots where robot_id = 'ROB-001' order by dbt_valid_from"
     ) == [(datetime(2024, 1, 1, 8, 0), datetime(2024, 3, 10, 12, 0)), (datetime(2024, 3, 10, 12, 0), FAR_FUTURE)]
 
 
@@ -124,7 +125,8 @@ def test_deleted_surgeon_is_closed_not_lost(dbt_project):
 
     today = datetime.now(UTC).date()
     assert dbt_project.query(
-        "select surgeon_key, effective_date, expiration_date, is_current from analytics.dim_surgeons where surgeon_id = 'SUR-004'"
+        "select surgeon_key, effective_date, expiration_date, is_current "
+        "from analytics.dim_surgeons where surgeon_id = 'SUR-004'"
     ) == [(4, date(2020, 1, 1), today, False)]
     assert dbt_project.query("select count(*) from analytics.dim_surgeons where is_current") == [(3,)]
     # re-running does not touch the closed version again
@@ -164,13 +166,15 @@ def test_late_arriving_procedures_join_the_version_valid_at_start(dbt_project):
     keys = dict(
         dbt_project.query(
             "select f.procedure_id, r.software_version from analytics.fact_procedures f"
-            " join analytics.dim_robots r using (robot_key) where f.procedure_id in ('PROC-000100', 'PROC-000101', 'PROC-000102')"
+            " join analytics.dim_robots r using (robot_key) "
+            "where f.procedure_id in ('PROC-000100', 'PROC-000101', 'PROC-000102')"
         )
     )
     assert keys == {"PROC-000100": "4.2.0", "PROC-000101": "4.3.0", "PROC-000102": "4.2.0"}
     # facts loaded before the change keep their (then valid) version key
     assert dbt_project.query(
-        "select distinct r.software_version from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
+        "select distinct r.software_version "
+        "from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
         " where f.start_date_key < 20240310"
     ) == [("4.2.0",)]
     assert dbt_project.query("select count(*) from analytics.fact_procedures_quarantine") == [(0,)]

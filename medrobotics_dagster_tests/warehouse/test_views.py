@@ -40,7 +40,9 @@ def source_tables(source_url: str) -> dict[str, list[dict]]:
                 )
                 cur.execute(extract.query, window)
                 names = [c.name for c in cur.description]
-                tables[extract.table] = [{n: _naive_utc(v) for n, v in zip(names, row)} for row in cur.fetchall()]
+                tables[extract.table] = [
+                    {n: _naive_utc(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()
+                ]
     finally:
         conn.close()
     return tables
@@ -118,7 +120,8 @@ def world(dbt_project, source_url, tmp_path):
     with conn, conn.cursor() as cur:
         for row in telemetry:
             cur.execute(
-                f"insert into analytics.fact_procedure_telemetry ({', '.join(row)}) values ({', '.join(['%s'] * len(row))})",
+                f"insert into analytics.fact_procedure_telemetry ({', '.join(row)}) "
+                f"values ({', '.join(['%s'] * len(row))})",
                 list(row.values()),
             )
     conn.close()
@@ -138,7 +141,8 @@ def expected_frames(tables, telemetry):
     facilities = pd.DataFrame(tables["facilities"]).set_index("facility_id")
     zones = p["facility_id"].map(facilities["time_zone"])
     p["local"] = [
-        pd.Timestamp(t).tz_localize("UTC").tz_convert(z).tz_localize(None) for t, z in zip(p["start_time"], zones)
+        pd.Timestamp(t).tz_localize("UTC").tz_convert(z).tz_localize(None)
+        for t, z in zip(p["start_time"], zones, strict=True)
     ]
     p["date"] = p["local"].dt.date
     p["hour"] = p["local"].dt.hour
@@ -184,18 +188,22 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
         assert (starts < when).any() and (starts >= when).any(), id_col
     key_counts = dict(
         dbt_project.query(
-            "select 'robot', count(distinct f.robot_key) from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
+            "select 'robot', count(distinct f.robot_key) "
+            "from analytics.fact_procedures f join analytics.dim_robots r using (robot_key)"
             f" where r.robot_id = '{changes['robot_id'][0]}'"
-            " union all select 'surgeon', count(distinct f.surgeon_key) from analytics.fact_procedures f join analytics.dim_surgeons s using (surgeon_key)"
+            " union all select 'surgeon', count(distinct f.surgeon_key) "
+            "from analytics.fact_procedures f join analytics.dim_surgeons s using (surgeon_key)"
             f" where s.surgeon_id = '{changes['surgeon_id'][0]}'"
-            " union all select 'facility', count(distinct f.facility_key) from analytics.fact_procedures f join analytics.dim_facilities d using (facility_key)"
+            " union all select 'facility', count(distinct f.facility_key) "
+            "from analytics.fact_procedures f join analytics.dim_facilities d using (facility_key)"
             f" where d.facility_id = '{changes['facility_id'][0]}'"
         )
     )
     assert key_counts == {"robot": 2, "surgeon": 2, "facility": 2}
     # the robot first seen in 2018 starts at history_start like everyone, and finds its facility
     assert dbt_project.query(
-        f"select effective_date, valid_from, facility_key is not null from analytics.dim_robots where robot_id = '{old_robot}'"
+        "select effective_date, valid_from, facility_key is not null "
+        f"from analytics.dim_robots where robot_id = '{old_robot}'"
     ) == [(datetime(2020, 1, 1).date(), datetime(2020, 1, 1), True)]
     assert dbt_project.query("select count(*) from analytics.fact_procedures") == [(len(p),)]
 
@@ -214,7 +222,8 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
     )
     per_robot["total_operating_hours"] /= 60.0
     per_robot["days_in_operation"] = [
-        (b - a).days + 1 for a, b in zip(per_robot["first_procedure_date"], per_robot["last_procedure_date"])
+        (b - a).days + 1
+        for a, b in zip(per_robot["first_procedure_date"], per_robot["last_procedure_date"], strict=True)
     ]
     per_robot["procedures_per_day"] = per_robot["total_procedures"] / per_robot["days_in_operation"]
     for col in ("robot_serial_number", "robot_model"):
@@ -425,9 +434,10 @@ def test_dbt_creates_the_telemetry_fact_exactly_as_its_loader_does(dbt_project):
             shapes = []
             for schema in ("analytics", "loader"):
                 cur.execute(
-                    "select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, is_nullable"
-                    " from information_schema.columns where table_schema = %s and table_name = 'fact_procedure_telemetry'"
-                    " order by ordinal_position",
+                    "select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, "
+                    "is_nullable from information_schema.columns "
+                    "where table_schema = %s and table_name = 'fact_procedure_telemetry' "
+                    "order by ordinal_position",
                     (schema,),
                 )
                 shapes.append(cur.fetchall())

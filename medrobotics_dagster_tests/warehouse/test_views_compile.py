@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from .test_redshift_compile import redshift_manifest  # noqa: F401  (module-scoped fixture)
-
 VIEWS = {
     "vw_robot_utilization",
     "vw_robot_utilization_monthly",
@@ -21,7 +19,7 @@ VIEWS = {
 }
 
 
-def test_the_eleven_views_are_late_binding_views_without_order_by(redshift_manifest):  # noqa: F811
+def test_the_eleven_views_are_late_binding_views_without_order_by(redshift_manifest):
     nodes = {n["name"]: n for n in redshift_manifest["nodes"].values() if n["resource_type"] == "model"}
     assert VIEWS <= set(nodes)
     for name in VIEWS:
@@ -38,6 +36,6 @@ def test_the_eleven_views_are_late_binding_views_without_order_by(redshift_manif
     )
 
 
-def test_the_fifteen_analyses_compile_for_redshift(redshift_manifest):  # noqa: F811
+def test_the_fifteen_analyses_compile_for_redshift(redshift_manifest):
     analyses = [n for n in redshift_manifest["nodes"].values() if n["resource_type"] == "analysis"]
     assert len(analyses) == 15 and all(n["compiled_code"] for n in analyses)

@@ -21,7 +21,8 @@ def test_views_build_before_any_fact_partition_was_loaded(warehouse_url, tmp_pat
     assert result.success
     counts = query(
         warehouse_url,
-        "SELECT (SELECT count(*) FROM analytics.fact_procedures), (SELECT count(*) FROM analytics.fact_procedures_quarantine), "
+        "SELECT (SELECT count(*) FROM analytics.fact_procedures), "
+        "(SELECT count(*) FROM analytics.fact_procedures_quarantine), "
         "(SELECT count(*) FROM analytics.fact_procedure_telemetry), "
         "(SELECT count(*) FROM information_schema.views WHERE table_schema = 'analytics' AND table_name LIKE 'vw%%')",
     )

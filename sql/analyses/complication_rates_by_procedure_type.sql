@@ -13,4 +13,4 @@ select
 from {{ ref('fact_procedures') }}
 where status = 'completed'
 group by procedure_type, procedure_category
-order by serious_complication_rate_pct desc nulls last, procedures desc, procedure_type
+order by serious_complication_rate_pct desc nulls last, procedures desc, procedure_type asc

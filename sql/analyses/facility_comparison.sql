@@ -13,4 +13,4 @@ select
     round(cast(avg_patient_satisfaction as numeric(6, 2)), 2) as avg_satisfaction,
     round(cast(avg_hospital_stay as numeric(6, 2)), 2) as avg_hospital_stay_days
 from {{ ref('vw_facility_performance') }}
-order by success_rate_pct desc nulls last, avg_patient_satisfaction desc, facility_id
+order by success_rate_pct desc nulls last, avg_patient_satisfaction desc, facility_id asc

@@ -27,9 +27,14 @@ select
     per_facility.robots,
     per_facility.operating_days,
     round(cast(per_facility.operating_hours as numeric(14, 2)), 2) as operating_hours,
-    round(cast(cast(per_facility.procedures as {{ dbt.type_float() }}) / nullif(per_facility.robots, 0) as numeric(10, 2)), 2) as procedures_per_robot,
+    round(cast(
+        cast(per_facility.procedures as {{ dbt.type_float() }}) / nullif(per_facility.robots, 0) as numeric(10, 2)
+    ), 2) as procedures_per_robot,
     round(cast(per_facility.operating_hours / nullif(per_facility.robots, 0) as numeric(10, 2)), 2) as hours_per_robot,
-    round(cast(cast(per_facility.procedures as {{ dbt.type_float() }}) / nullif(per_facility.operating_days, 0) as numeric(10, 2)), 2) as procedures_per_operating_day
+    round(cast(
+        cast(per_facility.procedures as {{ dbt.type_float() }}) / nullif(per_facility.operating_days, 0)
+        as numeric(10, 2)
+    ), 2) as procedures_per_operating_day
 from per_facility
 inner join facilities on facilities.facility_id = per_facility.facility_id
-order by procedures_per_robot desc, per_facility.facility_id
+order by procedures_per_robot desc, per_facility.facility_id asc

@@ -5,7 +5,10 @@ with procedures as (
 ),
 
 history as (
-    select min(start_date_key) as first_key, max(start_date_key) as last_key, max(start_date) as last_day
+    select
+        min(start_date_key) as first_key,
+        max(start_date_key) as last_key,
+        max(start_date) as last_day
     from procedures
 ),
 
@@ -28,10 +31,10 @@ select
     per_month.month,
     per_month.month_name,
     (per_month.year * 100 + per_month.month > history.first_key / 100 or mod(history.first_key, 100) = 1)
-        and (
-            per_month.year * 100 + per_month.month < history.last_key / 100
-            or history.last_day = {{ dbt.last_day('history.last_day', 'month') }}
-        ) as full_month,
+    and (
+        per_month.year * 100 + per_month.month < history.last_key / 100
+        or history.last_day = {{ dbt.last_day('history.last_day', 'month') }}
+    ) as full_month,
     per_month.procedures,
     per_month.completed,
     per_month.operating_hours,

@@ -9,4 +9,4 @@ select
     round(cast(avg_blood_loss as numeric(10, 1)), 1) as avg_blood_loss_ml,
     round(cast(avg_satisfaction as numeric(6, 2)), 2) as avg_satisfaction
 from {{ ref('vw_outcomes_by_robot_model') }}
-order by total_procedures desc, robot_model
+order by total_procedures desc, robot_model asc

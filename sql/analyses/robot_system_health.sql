@@ -8,8 +8,9 @@ select
     round(cast({{ avg_float('avg_motor_current') }} as numeric(8, 4)), 4) as avg_motor_current,
     round(cast({{ avg_float('avg_network_latency') }} as numeric(8, 2)), 2) as avg_network_latency_ms,
     max(max_network_latency) as max_network_latency_ms,
-    round(cast(sum(avg_video_fps * telemetry_sample_count) / nullif(sum(telemetry_sample_count), 0) as numeric(6, 2)), 2)
-        as avg_video_fps,
+    round(cast(
+        sum(avg_video_fps * telemetry_sample_count) / nullif(sum(telemetry_sample_count), 0) as numeric(6, 2)
+    ), 2) as avg_video_fps,
     min(min_video_fps) as min_video_fps
 from {{ ref('vw_telemetry_system_health') }}
 group by robot_model

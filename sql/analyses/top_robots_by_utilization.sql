@@ -8,5 +8,5 @@ select
     days_in_operation,
     round(cast(procedures_per_day as numeric(10, 3)), 3) as procedures_per_day
 from {{ ref('vw_robot_utilization') }}
-order by total_procedures desc, total_operating_hours desc, robot_id
+order by total_procedures desc, total_operating_hours desc, robot_id asc
 limit 10

@@ -11,5 +11,5 @@ select
     round(cast(avg_patient_satisfaction as numeric(6, 2)), 2) as avg_satisfaction
 from {{ ref('vw_surgeon_performance') }}
 where total_procedures >= {{ min_rate_sample() }}
-order by success_rate desc, avg_patient_satisfaction desc, surgeon_id
+order by success_rate desc, avg_patient_satisfaction desc, surgeon_id asc
 limit 10

@@ -11,7 +11,9 @@ with procedures as (
 ),
 
 history as (
-    select min(start_date_key) as first_key, max(start_date_key) as last_key
+    select
+        min(start_date_key) as first_key,
+        max(start_date_key) as last_key
     from procedures
 ),
 
@@ -38,7 +40,8 @@ compared as (
     from per_year as current_year
     inner join per_year as previous_year on previous_year.year = current_year.year - 1
     -- no day of the year covered in both (a history shorter than a year): nothing to compare
-    where greatest(current_year.covered_from, previous_year.covered_from)
+    where
+        greatest(current_year.covered_from, previous_year.covered_from)
         <= least(current_year.covered_to, previous_year.covered_to)
 ),
 
@@ -68,10 +71,14 @@ select
         as compared_days,
     same_days.procedures as procedures_on_compared_days,
     same_days.previous_procedures as previous_year_on_compared_days,
-    round(cast(cast(same_days.procedures - same_days.previous_procedures as {{ dbt.type_float() }})
-        / nullif(same_days.previous_procedures, 0) * 100 as numeric(10, 2)), 2) as procedure_growth_pct,
-    round(cast((same_days.hours - same_days.previous_hours) / nullif(same_days.previous_hours, 0) * 100
-        as numeric(10, 2)), 2) as hours_growth_pct
+    round(cast(
+        cast(same_days.procedures - same_days.previous_procedures as {{ dbt.type_float() }})
+        / nullif(same_days.previous_procedures, 0) * 100 as numeric(10, 2)
+    ), 2) as procedure_growth_pct,
+    round(cast(
+        (same_days.hours - same_days.previous_hours) / nullif(same_days.previous_hours, 0) * 100
+        as numeric(10, 2)
+    ), 2) as hours_growth_pct
 from per_year
 left join same_days on same_days.year = per_year.year
 order by per_year.year

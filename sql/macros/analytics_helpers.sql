@@ -25,7 +25,7 @@
     avg(cast({{ expr }} as {{ dbt.type_float() }}))
 {%- endmacro %}
 
-{#- Percentage of rows meeting a condition, as a double (seed 000: SUM(CASE ...)::FLOAT / NULLIF(COUNT(*), 0) * 100). -#}
+{#- Percentage of rows meeting a condition, as a double: sum(case ...) / nullif(count(*), 0) * 100. -#}
 {% macro pct_where(condition) -%}
     cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_float() }}) / nullif(count(*), 0) * 100
 {%- endmacro %}

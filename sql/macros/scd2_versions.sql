@@ -1,5 +1,6 @@
 {#- Timestamp-precision SCD2 windows over a dbt snapshot, as CTEs ending in `scd2_versions`.
-    Use as:  with {{ scd2_version_ctes(ref('snap_x'), 'x_id', 'x_key') }} select ... from scd2_versions
+    Use as:  with x_snapshots as (select * from {{ ref('snap_x') }}),
+             {{ scd2_version_ctes('x_snapshots', 'x_id', 'x_key') }}, final as (select ... from scd2_versions)
 
     Surrogate key: row_number() over (order by snapshot_loaded_at, natural id, ...). Stable because
       * snapshots never delete or rewrite rows (dbt only sets dbt_valid_to on closed versions), and

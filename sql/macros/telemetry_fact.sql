@@ -33,7 +33,7 @@ create table if not exists analytics.fact_procedure_telemetry (
     extra_fields jsonb,
     created_at timestamp not null
 )
-    {%- else -%}
+    {%- else %}
 select 1
     {%- endif -%}
 {%- endmacro %}

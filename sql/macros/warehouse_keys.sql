@@ -31,6 +31,8 @@
 
 {#- Start of history (var history_start): the first version of every member is valid from here. -#}
 {% macro history_start_timestamp() -%}
-    {%- set day = medrobotics.parse_window_bound(var('history_start', '2020-01-01'), 'history_start', round_up=false) -%}
+    {%- set day = medrobotics.parse_window_bound(
+        var('history_start', '2020-01-01'), 'history_start', round_up=false
+    ) -%}
     cast('{{ day }}' as timestamp)
 {%- endmacro %}

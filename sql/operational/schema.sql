@@ -1,5 +1,5 @@
 -- Operational schema of the surgical-robot platform (RDS PostgreSQL).
--- The warehouse (seed 000) reads these tables; every row carries updated_at (UTC) for change tracking.
+-- The warehouse reads these tables; every row carries updated_at (UTC) for change tracking.
 -- Idempotent: safe to run against a database that already has the schema.
 
 CREATE TABLE IF NOT EXISTS facilities (
@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS procedure_outcomes (
     blood_loss_ml              INTEGER      CHECK (blood_loss_ml IS NULL OR blood_loss_ml >= 0),
     complication_level         VARCHAR(50)  CHECK (complication_level IN ('None', 'Minor', 'Moderate', 'Severe')),
     hospital_stay_days         INTEGER      CHECK (hospital_stay_days IS NULL OR hospital_stay_days >= 0),
-    patient_satisfaction_score NUMERIC(3,1) CHECK (patient_satisfaction_score IS NULL OR patient_satisfaction_score BETWEEN 1 AND 10),
+    patient_satisfaction_score NUMERIC(3,1) CHECK (patient_satisfaction_score IS NULL
+                                                   OR patient_satisfaction_score BETWEEN 1 AND 10),
     readmission_30day          BOOLEAN,
     created_at                 TIMESTAMPTZ  NOT NULL DEFAULT now(),
     updated_at                 TIMESTAMPTZ  NOT NULL DEFAULT now()
@@ -86,7 +87,8 @@ CREATE TABLE IF NOT EXISTS robot_maintenance_logs (
     robot_id               VARCHAR(50)   NOT NULL REFERENCES surgical_robots (robot_id),
     maintenance_date       DATE          NOT NULL,
     maintenance_type       VARCHAR(50)   NOT NULL
-                           CHECK (maintenance_type IN ('preventive', 'corrective', 'software_upgrade', 'calibration', 'inspection')),
+                           CHECK (maintenance_type IN ('preventive', 'corrective', 'software_upgrade', 'calibration',
+                                                       'inspection')),
     description            TEXT,
     technician_name        VARCHAR(200),
     downtime_hours         NUMERIC(6,2)  CHECK (downtime_hours IS NULL OR downtime_hours >= 0),

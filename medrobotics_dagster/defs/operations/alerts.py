@@ -169,7 +169,10 @@ def failure_report(context: dg.RunFailureSensorContext) -> tuple[str, str, dict]
 
 @dg.run_failure_sensor(
     name="run_failure_alert_sensor",
-    description="Publishes each failed run (job, partition, failing steps) to SNS in prod, to the log and an optional webhook locally; silent for runs that will be retried.",
+    description=(
+        "Publishes each failed run (job, partition, failing steps) to SNS in prod, "
+        "to the log and an optional webhook locally; silent for runs that will be retried."
+    ),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
 )

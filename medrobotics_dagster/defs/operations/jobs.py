@@ -43,14 +43,19 @@ dimensions_job = dg.define_asset_job(
     "dimensions_job",
     selection=dimensions_selection,
     tags=OPERATIONS_TAGS,
-    description="Dimensions only: staging extracts of facilities, surgeons and robots, their snapshots and the SCD2 dimensions.",
+    description=(
+        "Dimensions only: staging extracts of facilities, surgeons and robots, their snapshots and the SCD2 dimensions."
+    ),
 )
 
 procedures_job = dg.define_asset_job(
     "procedures_job",
     selection=procedures_selection,
     tags=OPERATIONS_TAGS,
-    description="Procedure facts for a day or a date range: extracts of procedures and outcomes, fact_procedures and its quarantine.",
+    description=(
+        "Procedure facts for a day or a date range: "
+        "extracts of procedures and outcomes, fact_procedures and its quarantine."
+    ),
 )
 
 # Telemetry for a day or a range is the file sensor's job (procedures extract of the days and the telemetry

@@ -3,8 +3,9 @@
 Dagster shows each sensor's tick history on the Automation page, and the UI warns when the daemon itself is
 down (then nothing ticks, and the facts' freshness turns red by 05:00). What it does not do is tell anyone
 when one running sensor silently stops — an evaluation that hangs past the tick timeout, ticks that are
-no longer evaluated, ticks that all fail. Sensors switched off (in the UI or by default) are not reported. `sensor_watchdog` looks at every other sensor of the code location each
-few minutes and alerts once per incident through the same channel as failed runs.
+no longer evaluated, ticks that all fail. Sensors switched off (in the UI or by default) are not reported.
+`sensor_watchdog` looks at every other sensor of the code location each few minutes and alerts once per
+incident through the same channel as failed runs.
 """
 
 from __future__ import annotations

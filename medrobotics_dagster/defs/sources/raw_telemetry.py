@@ -8,7 +8,9 @@ RAW_TELEMETRY_PREFIX = "raw/telemetry/"
 
 raw_telemetry_spec = dg.AssetSpec(
     key=dg.AssetKey(["raw", "telemetry"]),
-    description="Telemetry files under raw/telemetry/procedure-<procedure_id>/<YYYYMMDD>.json[.gz], one partition per UTC day.",
+    description=(
+        "Telemetry files under raw/telemetry/procedure-<procedure_id>/<YYYYMMDD>.json[.gz], one partition per UTC day."
+    ),
     group_name="sources",
     kinds={"s3", "json"},
     partitions_def=daily_partitions,

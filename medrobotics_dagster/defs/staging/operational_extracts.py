@@ -40,7 +40,8 @@ EXTRACTS = [
     Extract(
         "surgical_procedures",
         "procedure_id",
-        "SELECT * FROM surgical_procedures WHERE start_time >= %(start)s AND start_time < %(end)s ORDER BY procedure_id",
+        "SELECT * "
+        "FROM surgical_procedures WHERE start_time >= %(start)s AND start_time < %(end)s ORDER BY procedure_id",
         partition_expr="start_time",
         pseudonymized=("patient_id",),
     ),
@@ -65,7 +66,10 @@ def build_extract_asset(extract: Extract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=staging_key(extract.table),
-        description=f"{OPERATIONAL_TABLES[extract.table]} Extracted {'by UTC day of ' + extract.partition_expr if partitioned else 'whole'} into staging.{extract.table}.",
+        description=(
+            f"{OPERATIONAL_TABLES[extract.table]} Extracted "
+            f"{'by UTC day of ' + extract.partition_expr if partitioned else 'whole'} into staging.{extract.table}."
+        ),
         deps=[source_table_key(t) for t in (extract.table, *extract.reads)],
         group_name="staging",
         kinds={"postgres", "pandas"},

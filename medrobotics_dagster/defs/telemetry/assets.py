@@ -61,7 +61,9 @@ class TelemetryLoadConfig(dg.Config):
     )
     archive_processed_files: bool = Field(
         default=False,
-        description="Move each day's raw files to archive/telemetry/dt=<day>/ once parsed (a rerun reads them from there).",
+        description=(
+            "Move each day's raw files to archive/telemetry/dt=<day>/ once parsed (a rerun reads them from there)."
+        ),
     )
 
 
@@ -92,7 +94,8 @@ def procedures_by_day(warehouse: Warehouse, start: datetime, end: datetime) -> d
             )
         else:
             cur.execute(
-                f"SELECT procedure_id, 'UTC', start_time FROM {staging_procedures} WHERE start_time >= %(start)s AND start_time < %(end)s",
+                "SELECT procedure_id, 'UTC', start_time "
+                f"FROM {staging_procedures} WHERE start_time >= %(start)s AND start_time < %(end)s",
                 {"start": start - timedelta(days=1), "end": end},
             )
         rows = cur.fetchall()
@@ -136,7 +139,10 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
     specs=[
         dg.AssetSpec(
             SAMPLES_KEY,
-            description="Each day's raw telemetry files parsed, flattened and validated: Parquet under staging/lake/telemetry_samples/dt=YYYY-MM-DD/.",
+            description=(
+                "Each day's raw telemetry files parsed, flattened and validated: Parquet under "
+                "staging/lake/telemetry_samples/dt=YYYY-MM-DD/."
+            ),
             deps=[
                 raw_telemetry_spec.key,
                 dg.AssetDep(staging_key("surgical_procedures"), partition_mapping=PREVIOUS_DAY_TOO),
@@ -171,7 +177,10 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
         dg.AssetCheckSpec(
             UNKNOWN_FIELDS_CHECK,
             asset=SAMPLES_KEY,
-            description="Warns when files carry fields the contract does not know (kept in extra_fields): candidates for new columns.",
+            description=(
+                "Warns when files carry fields the contract does not know (kept in extra_fields): "
+                "candidates for new columns."
+            ),
         ),
     ],
     partitions_def=daily_partitions,

@@ -28,7 +28,7 @@ def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) 
 
 def _fetch(lake: Lake, files: list[RawFile], pool: ThreadPoolExecutor | None) -> list[tuple[RawFile, bytes]]:
     bodies = (pool.map if pool else map)(lambda raw: lake.get(raw.location), files)
-    return list(zip(files, bodies))
+    return list(zip(files, bodies, strict=True))
 
 
 def _midnight(day: date) -> datetime:

@@ -71,7 +71,9 @@ def _delete(client, url: str, messages: list[dict]) -> None:
     job=telemetry_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Queue mode of the telemetry sensor (S3 event notifications through SQS), for buckets too large to list.",
+    description=(
+        "Queue mode of the telemetry sensor (S3 event notifications through SQS), for buckets too large to list."
+    ),
 )
 def raw_telemetry_queue_sensor(context: dg.SensorEvaluationContext, lake: Lake, telemetry_queue: TelemetryQueue):
     url = telemetry_queue.resolved_url()

@@ -166,7 +166,8 @@ def evaluate(
         log.warning(f"skipped {len(malformed)} key(s) that do not follow the contract, e.g. {malformed[0]!r}")
     if too_early:
         log.warning(
-            f"skipped {len(too_early)} file(s) of days before the partitions start ({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}"
+            f"skipped {len(too_early)} file(s) of days before the partitions start "
+            f"({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}"
         )
     waiting = waiting_days(objects, cursor)
     requests, days = _requests(objects, archived, to_load, cursor.days, waiting, (first_day, last_day))
@@ -213,7 +214,9 @@ def _requests(
     job=telemetry_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Loads the days of new, late or overwritten files under raw/telemetry/ (one run per day or range of days).",
+    description=(
+        "Loads the days of new, late or overwritten files under raw/telemetry/ (one run per day or range of days)."
+    ),
 )
 def raw_telemetry_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.SensorResult:
     objects = list(lake.list(RAW_TELEMETRY_PREFIX))  # one listing per tick of each prefix

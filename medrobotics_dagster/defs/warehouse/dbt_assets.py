@@ -29,7 +29,8 @@ VIEWS_SELECT = "path:models/views"
 # run (and gate the snapshots). The daily sources stay out: on a fresh warehouse their tables do not exist yet.
 WHOLE_SELECT = (
     "resource_type:snapshot config.materialized:table config.materialized:view "
-    "source:staging.facilities source:staging.surgeons source:staging.surgical_robots source:staging.robot_maintenance_logs"
+    "source:staging.facilities source:staging.surgeons source:staging.surgical_robots "
+    "source:staging.robot_maintenance_logs"
 )
 WHOLE_EXCLUDE = "path:models/views"
 

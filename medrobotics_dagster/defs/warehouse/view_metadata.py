@@ -141,7 +141,9 @@ def view_metadata(warehouse: Warehouse, schema: str, view: str, summary: ViewSum
         cur.execute(preview)
         columns, rows = [c.name for c in cur.description], cur.fetchall()
     numbers = {
-        name: dg.MetadataValue.float(float(value)) for name, value in zip(summary.figures, figures) if value is not None
+        name: dg.MetadataValue.float(float(value))
+        for name, value in zip(summary.figures, figures, strict=True)
+        if value is not None
     }
     return {
         ROW_COUNT: dg.MetadataValue.int(row_count),

@@ -13,8 +13,8 @@ from medrobotics_dagster.defs.operations.alerts import AlertChannel, run_failure
 from medrobotics_dagster.defs.operations.jobs import OPERATIONS_TAGS
 from medrobotics_dagster.defs.staging.operational_extracts import extract_assets, staging_key
 from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
-from medrobotics_dagster_tests.defs.operations.test_alerts import webhook  # noqa: F401
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines, resources, world  # noqa: F401
+from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines
 
 RANGE = {"dagster/asset_partition_range_start": "2024-01-14", "dagster/asset_partition_range_end": "2024-01-15"}
 

@@ -4,9 +4,7 @@ back through an SQS subscription), to a local webhook, and never for runs the in
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import dagster as dg
@@ -98,26 +96,6 @@ def test_a_run_that_will_be_retried_raises_no_alert(instance, sns_topic):
     assert context.dagster_run.tags["dagster/will_retry"] == "true"
     assert isinstance(run_failure_alert_sensor(context), dg.SkipReason)
     assert received() == []
-
-
-@pytest.fixture
-def webhook():
-    posted: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            posted.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", posted
-    server.shutdown()
-    server.server_close()
 
 
 def test_locally_a_failure_goes_to_the_log_and_the_webhook(instance, webhook, monkeypatch, caplog):

@@ -100,7 +100,8 @@ def test_the_scheduled_run_builds_dimensions_then_yesterdays_facts_then_the_view
     # the busiest day of the generated history; its schedule tick is the next day at 03:00 UTC
     busiest = query(
         source_url,
-        "SELECT (start_time AT TIME ZONE 'UTC')::date FROM surgical_procedures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        "SELECT (start_time AT TIME ZONE 'UTC')::date "
+        "FROM surgical_procedures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
     )[0][0]
     tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
     schedule = defs.get_schedule_def("daily_warehouse_schedule")

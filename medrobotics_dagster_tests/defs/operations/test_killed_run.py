@@ -1,8 +1,8 @@
 """A run whose process dies between the partition's DELETE and its load leaves the partition's previous rows.
 
 The run is a real Dagster run in a child process, writing through the warehouse IO manager. Its staged Parquet
-object is a named pipe: after the DELETE, the load (COPY FROM STDIN) blocks reading it before its first row, between delete and load. The
-test then SIGKILLs the process and reads the table.
+object is a named pipe: after the DELETE, the load (COPY FROM STDIN) blocks reading it before its first row,
+between delete and load. The test then SIGKILLs the process and reads the table.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ CHILD = textwrap.dedent(
         return StagedParquet(keys=[key], columns=columns, sizes={key: 1})
 
     lake = Lake(url=lake_dir)
-    dg.materialize([readings], partition_key="2024-01-15",
-                   resources={"warehouse_io_manager": WarehouseIOManager(warehouse=Warehouse(url=warehouse_url), lake=lake)})
+    io_manager = WarehouseIOManager(warehouse=Warehouse(url=warehouse_url), lake=lake)
+    dg.materialize([readings], partition_key="2024-01-15", resources={"warehouse_io_manager": io_manager})
     """
 )
 

@@ -5,7 +5,7 @@ import dagster as dg
 
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor
 from medrobotics_dagster_tests.database import query
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, any_world, lines, world  # noqa: F401
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, lines
 
 ARCHIVE = {"ops": {"telemetry_samples": {"config": {"archive_processed_files": True, "error_budget": 0.5}}}}
 

@@ -7,7 +7,7 @@ import dagster as dg
 
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor
 from medrobotics_dagster_tests.database import query
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, any_world, sample, world  # noqa: F401
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, sample
 
 HOSTILE_IDS = [
     "PROC-A'; DROP TABLE analytics.fact_procedure_telemetry; --",

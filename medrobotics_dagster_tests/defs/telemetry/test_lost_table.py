@@ -11,7 +11,8 @@ import pytest
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, telemetry_assets
 from medrobotics_dagster.io_managers.warehouse_table_writer import REBUILD_TAG
 from medrobotics_dagster_tests.database import execute, query
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines, resources, world  # noqa: F401
+from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines
 
 DAY_ONE, DAY_TWO = date(2024, 1, 15), date(2024, 1, 16)
 FACT = "analytics.fact_procedure_telemetry"

@@ -99,7 +99,8 @@ def line_rejections(result: DayResult):
 def assert_accounted(result: DayResult) -> None:
     """Nothing is silently dropped: every line read is a row or a rejected line."""
     assert result.samples.num_rows + len(line_rejections(result)) == result.lines_read, (
-        f"{result.samples.num_rows} row(s) + {len(line_rejections(result))} rejected != {result.lines_read} line(s) read"
+        f"{result.samples.num_rows} row(s) + {len(line_rejections(result))} rejected "
+        f"!= {result.lines_read} line(s) read"
     )
 
 
@@ -176,7 +177,7 @@ def test_plain_text_file_is_rejected_line_by_line_with_its_text():
     assert result.samples.num_rows == 1
     rejected = line_rejections(result)
     assert len(rejected) == 3
-    for number, (r, raw) in enumerate(zip(rejected, text), start=1):
+    for number, (r, raw) in enumerate(zip(rejected, text, strict=True), start=1):
         assert_rejected(r, bad.key, number, "invalid JSON", raw=raw)
     assert_accounted(result)
 
@@ -615,7 +616,11 @@ def test_long_multibyte_bad_line_is_cut_to_the_limit_in_characters():
 def test_procedure_key_is_the_stable_procedure_key():
     result = run((raw_file(), body(*good_lines(2))), (raw_file(OTHER), body(*good_lines(2, OTHER))))
     by_procedure = dict(
-        zip(result.samples.column("procedure_id").to_pylist(), result.samples.column("procedure_key").to_pylist())
+        zip(
+            result.samples.column("procedure_id").to_pylist(),
+            result.samples.column("procedure_key").to_pylist(),
+            strict=True,
+        )
     )
     assert by_procedure == {PID: stable_procedure_key(PID), OTHER: stable_procedure_key(OTHER)}
     # the dbt macro stable_bigint_key: the first 60 bits of md5(id), a positive BIGINT
@@ -660,7 +665,11 @@ def test_timestamp_keys_of_several_zones_in_one_day():
         day=day,
     )
     keys = dict(
-        zip(result.samples.column("procedure_id").to_pylist(), result.samples.column("timestamp_key").to_pylist())
+        zip(
+            result.samples.column("procedure_id").to_pylist(),
+            result.samples.column("timestamp_key").to_pylist(),
+            strict=True,
+        )
     )
     assert keys == {PID: 83400, OTHER: 133400}
 

@@ -1,4 +1,5 @@
-"""The raw telemetry sensor on a lake directory and on S3 (moto over HTTP): never misses, never repeats, runs per day."""
+"""The raw telemetry sensor on a lake directory and on S3 (moto over HTTP): misses nothing, repeats nothing, runs per
+day."""
 
 import time
 from datetime import UTC, datetime, timedelta

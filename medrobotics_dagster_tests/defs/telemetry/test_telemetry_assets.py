@@ -3,18 +3,14 @@ raw files -> lake/telemetry_samples (Parquet) -> warehouse/fact_procedure_teleme
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from datetime import date, datetime, timedelta
 
 import dagster as dg
-import psycopg2
 import pyarrow.parquet as pq
-import pytest
 
 from medrobotics_dagster.column_types import arrow_schema
-from medrobotics_dagster.defs.staging.operational_extracts import extract_assets, staging_key
 from medrobotics_dagster.defs.telemetry.assets import (
     BUDGET_CHECK,
     FACT_KEY,
@@ -22,151 +18,12 @@ from medrobotics_dagster.defs.telemetry.assets import (
     SAMPLES_KEY,
     UNKNOWN_FIELDS_CHECK,
     stable_procedure_key,
-    telemetry_assets,
 )
-from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS
-from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetIOManager
-from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
-from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
-from medrobotics_dagster.resources.lake import Lake
-from medrobotics_dagster.resources.pseudonymizer import Pseudonymizer
-from medrobotics_dagster.synthetic.source_schema import apply_schema
+from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
 from medrobotics_dagster_tests.database import query
+from medrobotics_dagster_tests.defs.telemetry.telemetry_world import World, extract_procedures, seed_source
 
 DAY = date(2024, 1, 15)
-# procedure id -> (facility, UTC start)
-PROCEDURES = {
-    "PROC-A": ("FAC-NY", datetime(2024, 1, 15, 8, 0)),
-    "PROC-B": ("FAC-BER", datetime(2024, 1, 15, 13, 0)),
-    "PROC-C": ("FAC-NY", datetime(2024, 1, 16, 9, 0)),
-    "PROC-D": ("FAC-BER", datetime(2024, 1, 17, 7, 0)),
-    "PROC-OLD": ("FAC-NY", datetime(2024, 1, 14, 22, 0)),  # crosses midnight into the 15th
-}
-FACILITIES = {"FAC-NY": "America/New_York", "FAC-BER": "Europe/Berlin"}
-EXTRACT_DAYS = ("2024-01-13", "2024-01-18")
-
-FACT_COMPARED = [c.name for c in FACT_COLUMNS if c.name != "created_at"]
-QUARANTINE_COMPARED = [c.name for c in QUARANTINE_COLUMNS if c.name not in ("quarantined_at", "load_id")]
-
-
-# ---------------------------------------------------------------------------------------------- world
-
-
-def _seed_source(url: str, procedures=PROCEDURES) -> None:
-    conn = psycopg2.connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            apply_schema(conn)
-            for facility, zone in FACILITIES.items():
-                cur.execute(
-                    "INSERT INTO facilities (facility_id, facility_name, time_zone) VALUES (%s, %s, %s)",
-                    (facility, f"Hospital {facility}", zone),
-                )
-            cur.execute(
-                "INSERT INTO surgeons (surgeon_id, surgeon_name, facility_id) VALUES ('SUR-1', 'Dr One', 'FAC-NY')"
-            )
-            cur.execute(
-                "INSERT INTO surgical_robots (robot_id, robot_serial_number, robot_model, facility_id) "
-                "VALUES ('ROB-007', 'SN-7', 'Model X', 'FAC-NY')"
-            )
-            for pid, (facility, start) in procedures.items():
-                cur.execute(
-                    "INSERT INTO surgical_procedures (procedure_id, robot_id, surgeon_id, facility_id, procedure_type, "
-                    "procedure_category, start_time, end_time) VALUES (%s, 'ROB-007', 'SUR-1', %s, 'Appendectomy', "
-                    "'General', %s AT TIME ZONE 'UTC', %s AT TIME ZONE 'UTC')",
-                    (pid, facility, start, start + timedelta(hours=2)),
-                )
-    finally:
-        conn.close()
-
-
-def resources(warehouse_url: str, lake_url: str, source_url: str | None = None) -> dict:
-    lake = Lake(url=lake_url)
-    warehouse = Warehouse(url=warehouse_url)
-    out = {
-        "lake": lake,
-        "warehouse": warehouse,
-        "lake_io_manager": LakeParquetIOManager(lake=lake),
-        "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
-    }
-    if source_url:
-        out["source_db"] = SourceDatabase(url=source_url)
-        out["pseudonymizer"] = Pseudonymizer(key="k" * 32)
-    return out
-
-
-def extract_procedures(world) -> None:
-    """The real staging extracts: facilities (time zones) whole, surgical_procedures for the test days."""
-    by_key = {a.key: a for a in extract_assets}
-    res = resources(world.warehouse_url, world.lake_url, world.source_url)
-    assert dg.materialize([by_key[staging_key("facilities")]], resources=res).success
-    start, end = EXTRACT_DAYS
-    assert dg.materialize(
-        [by_key[staging_key("surgical_procedures")]],
-        resources=res,
-        tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
-    ).success
-
-
-class World:
-    def __init__(self, source_url, warehouse_url, lake_url):
-        self.source_url, self.warehouse_url, self.lake_url = source_url, warehouse_url, lake_url
-        self.lake = Lake(url=lake_url)
-
-    def put(self, procedure_id: str, day: date, lines: list[bytes], gz: bool = False) -> str:
-        key = f"raw/telemetry/procedure-{procedure_id}/{day.strftime('%Y%m%d')}.json" + (".gz" if gz else "")
-        data = b"\n".join(lines) + b"\n"
-        self.lake.put(key, gzip.compress(data) if gz else data)
-        return key
-
-    def materialize(self, partition_key: str | None = None, *, tags=None, run_config=None) -> dg.ExecuteInProcessResult:
-        return dg.materialize(
-            telemetry_assets,
-            partition_key=partition_key,
-            tags=tags,
-            run_config=run_config,
-            resources=resources(self.warehouse_url, self.lake_url),
-            raise_on_error=False,
-        )
-
-    def fact(self, day: date | None = None) -> list[tuple]:
-        where = (
-            ""
-            if day is None
-            else f" WHERE sample_timestamp >= '{day}' AND sample_timestamp < '{day + timedelta(days=1)}'"
-        )
-        return query(
-            self.warehouse_url,
-            f"SELECT {', '.join(FACT_COMPARED)} FROM analytics.fact_procedure_telemetry{where} ORDER BY telemetry_key",
-        )
-
-    def quarantine(self, day: date | None = None) -> list[tuple]:
-        where = "" if day is None else f" WHERE partition_start = '{day}'"
-        return query(
-            self.warehouse_url,
-            f"SELECT {', '.join(QUARANTINE_COMPARED)} FROM analytics.telemetry_quarantine{where} ORDER BY source_key, line_number",
-        )
-
-
-@pytest.fixture(params=["directory", "s3"])
-def any_world(request, source_url, warehouse_url, tmp_path):
-    if request.param == "s3":
-        bucket = request.getfixturevalue("s3_bucket")
-        lake_url = f"s3://{bucket}"
-    else:
-        lake_url = str(tmp_path / "lake")
-    _seed_source(source_url)
-    world = World(source_url, warehouse_url, lake_url)
-    extract_procedures(world)
-    return world
-
-
-@pytest.fixture
-def world(source_url, warehouse_url, tmp_path):
-    _seed_source(source_url)
-    world = World(source_url, warehouse_url, str(tmp_path / "lake"))
-    extract_procedures(world)
-    return world
 
 
 # ---------------------------------------------------------------------------------------------- lines
@@ -282,7 +139,8 @@ def test_a_day_of_good_and_bad_files_loads_the_good_rows_and_quarantines_the_res
     # timestamp_key in the facility's local time: 10:00 UTC is 05:00 in New York, 11:00 in Berlin
     assert query(
         world.warehouse_url,
-        "SELECT procedure_id, min(timestamp_key), max(timestamp_key) FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
+        "SELECT procedure_id, min(timestamp_key), max(timestamp_key) "
+        "FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
     ) == [("PROC-A", 50000, 50000), ("PROC-B", 110000, 110000), ("PROC-OLD", 50000, 50000)]
 
     quarantine = query(
@@ -368,7 +226,8 @@ def test_an_overwritten_file_replaces_the_days_rows_without_duplicates(world):
     assert world.materialize(DAY.isoformat()).success
     rows = query(
         world.warehouse_url,
-        "SELECT sample_timestamp, force_feedback FROM analytics.fact_procedure_telemetry WHERE procedure_id = 'PROC-A' ORDER BY 1",
+        "SELECT sample_timestamp, force_feedback "
+        "FROM analytics.fact_procedure_telemetry WHERE procedure_id = 'PROC-A' ORDER BY 1",
     )
     assert [r[0] for r in rows] == [datetime(2024, 1, 15, 10, 0, s) for s in range(5, 15)]
     assert {str(r[1]) for r in rows} == {"9.5000"}
@@ -432,7 +291,8 @@ def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
     assert result.success
     counts = query(
         world.warehouse_url,
-        "SELECT sample_timestamp::date, count(*), count(DISTINCT telemetry_key) FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
+        "SELECT sample_timestamp::date, count(*), count(DISTINCT telemetry_key) "
+        "FROM analytics.fact_procedure_telemetry GROUP BY 1 ORDER BY 1",
     )
     assert counts == [(day, n, n) for day, n in expected.items()]
     assert query(world.warehouse_url, "SELECT count(*) FROM analytics.telemetry_quarantine") == [(0,)]
@@ -442,7 +302,9 @@ def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
         "2024-01-16": (1, 11, 11),
         "2024-01-17": (2, 6, 6),
     }
-    assert {day: m["dagster/row_count"] for day, m in metadata.items()} == {d.isoformat(): n for d, n in expected.items()}
+    assert {day: m["dagster/row_count"] for day, m in metadata.items()} == {
+        d.isoformat(): n for d, n in expected.items()
+    }
     # each day as its own run gives the same rows as the range did
     range_rows = world.fact()
     for day in days:
@@ -494,7 +356,7 @@ def test_a_days_rows_do_not_depend_on_the_range_it_is_run_in(world):
 
 
 def test_procedures_extracted_after_the_telemetry_resolve_on_a_rerun(source_url, warehouse_url, tmp_path):
-    _seed_source(source_url)
+    seed_source(source_url)
     world = World(source_url, warehouse_url, str(tmp_path / "lake"))
     world.put("PROC-A", DAY, lines("PROC-A", DAY, range(6)))
     world.put("PROC-OLD", DAY, lines("PROC-OLD", DAY, range(50, 54)))
@@ -548,7 +410,8 @@ def test_staged_parquet_has_exactly_the_fact_schema(any_world):
     columns = dict(
         query(
             world.warehouse_url,
-            "SELECT column_name, CASE WHEN data_type = 'numeric' THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
+            "SELECT column_name, "
+            "CASE WHEN data_type = 'numeric' THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
             "ELSE data_type END FROM information_schema.columns "
             "WHERE table_schema = 'analytics' AND table_name = 'fact_procedure_telemetry'",
         )

@@ -11,7 +11,8 @@ from medrobotics_dagster.defs.telemetry.assets import telemetry_assets
 from medrobotics_dagster.defs.telemetry.checks import key_problems, telemetry_checks
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster_tests.database import execute
-from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, lines, resources, world  # noqa: F401
+from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources
+from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import DAY, lines
 
 
 def run(world) -> dict:
@@ -37,8 +38,9 @@ def test_the_key_check_passes_on_a_clean_load_and_counts_broken_keys(world):
     # rows another writer slipped in: a duplicate key and an impossible minute
     execute(
         world.warehouse_url,
-        "INSERT INTO analytics.fact_procedure_telemetry (telemetry_key, procedure_key, timestamp_key, sample_timestamp, "
-        "procedure_id, created_at) SELECT telemetry_key, procedure_key, 126100, sample_timestamp, procedure_id, created_at "
+        "INSERT INTO analytics.fact_procedure_telemetry (telemetry_key, procedure_key, timestamp_key, "
+        "sample_timestamp, procedure_id, created_at) "
+        "SELECT telemetry_key, procedure_key, 126100, sample_timestamp, procedure_id, created_at "
         "FROM analytics.fact_procedure_telemetry LIMIT 1",
     )
     # the load would replace the window: ask the check's query directly

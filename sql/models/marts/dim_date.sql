@@ -1,12 +1,30 @@
 {{ config(dist='all', sort=['date_key']) }}
--- Calendar 2020-01-01 .. 2029-12-31 (3,653 days). Rows come from cross joins of a digit CTE, which runs on
--- PostgreSQL and Redshift alike (no generate_series). Fiscal year starts in October; holidays Jan 1, Jul 4, Dec 25.
 {%- set first_day = "cast('2020-01-01' as date)" %}
 {%- set last_day = "cast('2029-12-31' as date)" %}
 
-with digits as (
-    select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+with
+
+-- digits cross-joined into day numbers: generate_series does not run on Redshift's compute nodes
+digits as (
+    select 0 as digit
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 ),
 
 day_offsets as (
@@ -31,33 +49,37 @@ parts as (
         cast(extract(day from date_day) as integer) as day_number,
         cast(extract(dow from date_day) as integer) as weekday_number
     from days
+),
+
+final as (
+    select
+        {{ date_key('date_day') }} as date_key,
+        date_day as date,
+        cast(year_number as smallint) as year,
+        cast(extract(quarter from date_day) as smallint) as quarter,
+        cast(month_number as smallint) as month,
+        cast(trim(to_char(date_day, 'Month')) as {{ varchar_chars(10) }}) as month_name,
+        cast(extract(week from date_day) as smallint) as week,
+        cast(day_number as smallint) as day_of_month,
+        cast(weekday_number as smallint) as day_of_week,
+        cast(trim(to_char(date_day, 'Day')) as {{ varchar_chars(10) }}) as day_name,
+        weekday_number in (0, 6) as is_weekend,
+        case
+            when month_number = 1 and day_number = 1 then true
+            when month_number = 7 and day_number = 4 then true
+            when month_number = 12 and day_number = 25 then true
+            else false
+        end as is_holiday,
+        cast(case when month_number >= 10 then year_number + 1 else year_number end as smallint) as fiscal_year,
+        cast(
+            case
+                when month_number in (10, 11, 12) then 1
+                when month_number in (1, 2, 3) then 2
+                when month_number in (4, 5, 6) then 3
+                else 4
+            end as smallint
+        ) as fiscal_quarter
+    from parts
 )
 
-select
-    {{ date_key('date_day') }} as date_key,
-    date_day as date,
-    cast(year_number as smallint) as year,
-    cast(extract(quarter from date_day) as smallint) as quarter,
-    cast(month_number as smallint) as month,
-    cast(trim(to_char(date_day, 'Month')) as {{ varchar_chars(10) }}) as month_name,
-    cast(extract(week from date_day) as smallint) as week,
-    cast(day_number as smallint) as day_of_month,
-    cast(weekday_number as smallint) as day_of_week,
-    cast(trim(to_char(date_day, 'Day')) as {{ varchar_chars(10) }}) as day_name,
-    case when weekday_number in (0, 6) then true else false end as is_weekend,
-    case
-        when month_number = 1 and day_number = 1 then true
-        when month_number = 7 and day_number = 4 then true
-        when month_number = 12 and day_number = 25 then true
-        else false
-    end as is_holiday,
-    cast(case when month_number >= 10 then year_number + 1 else year_number end as smallint) as fiscal_year,
-    cast(
-        case
-            when month_number in (10, 11, 12) then 1
-            when month_number in (1, 2, 3) then 2
-            when month_number in (4, 5, 6) then 3
-            else 4
-        end as smallint
-    ) as fiscal_quarter
-from parts
+select * from final

@@ -1,17 +1,25 @@
 {{ config(dist='all', sort=['surgeon_id', 'effective_date']) }}
--- SCD2 surgeon dimension (seed 000 columns): one row per version; expiration_date is NULL for the current
--- version and the day the version ended otherwise (a hard-deleted surgeon: the day of the deletion).
 
-select
-    surgeon_key,
-    cast(surgeon_id as {{ varchar_chars(50) }}) as surgeon_id,
-    cast(surgeon_name as {{ varchar_chars(200) }}) as surgeon_name,
-    cast(specialization as {{ varchar_chars(100) }}) as specialization,
-    cast(years_experience as integer) as years_experience,
-    cast(certification_level as {{ varchar_chars(50) }}) as certification_level,
-    cast(valid_from_ts as date) as effective_date,
-    cast(case when is_current then null else valid_to_ts end as date) as expiration_date,
-    is_current,
-    cast(valid_from_ts as timestamp) as valid_from,
-    cast(valid_to_ts as timestamp) as valid_to
-from {{ ref('int_surgeon_versions') }}
+with
+
+surgeon_versions as (
+    select * from {{ ref('int_surgeon_versions') }}
+),
+
+final as (
+    select
+        surgeon_key,
+        cast(surgeon_id as {{ varchar_chars(50) }}) as surgeon_id,
+        cast(surgeon_name as {{ varchar_chars(200) }}) as surgeon_name,
+        cast(specialization as {{ varchar_chars(100) }}) as specialization,
+        cast(years_experience as integer) as years_experience,
+        cast(certification_level as {{ varchar_chars(50) }}) as certification_level,
+        cast(valid_from_ts as date) as effective_date,
+        cast(case when is_current then null else valid_to_ts end as date) as expiration_date,
+        is_current,
+        cast(valid_from_ts as timestamp) as valid_from,
+        cast(valid_to_ts as timestamp) as valid_to
+    from surgeon_versions
+)
+
+select * from final

@@ -1,10 +1,28 @@
 {{ config(dist='all', sort=['time_key']) }}
--- One row per minute of the day (1,440 rows); time_key = hour*10000 + minute*100. Generated from digit
--- cross joins (PostgreSQL and Redshift). Business hours 08:00-17:59.
 
-with digits as (
-    select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+with
+
+-- digits cross-joined into minutes: generate_series does not run on Redshift's compute nodes
+digits as (
+    select 0 as digit
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 ),
 
 numbers as (
@@ -14,34 +32,40 @@ numbers as (
 ),
 
 minutes_of_day as (
-    select hours.n as hour_number, minutes.n as minute_number
+    select
+        hours.n as hour_number,
+        minutes.n as minute_number
     from numbers as hours
     cross join numbers as minutes
     where hours.n < 24 and minutes.n < 60
+),
+
+final as (
+    select
+        cast(hour_number * 10000 + minute_number * 100 as integer) as time_key,
+        cast(
+            lpad(cast(hour_number as {{ varchar_chars(2) }}), 2, '0') || ':'
+            || lpad(cast(minute_number as {{ varchar_chars(2) }}), 2, '0') || ':00'
+            as time
+        ) as time_value,
+        cast(hour_number as smallint) as hour,
+        cast(minute_number as smallint) as minute,
+        cast(0 as smallint) as second,
+        cast(
+            case when hour_number = 0 then 12 when hour_number > 12 then hour_number - 12 else hour_number end
+            as smallint
+        ) as hour_12,
+        cast(case when hour_number < 12 then 'AM' else 'PM' end as {{ varchar_chars(2) }}) as am_pm,
+        cast(
+            case
+                when hour_number >= 5 and hour_number < 12 then 'Morning'
+                when hour_number >= 12 and hour_number < 17 then 'Afternoon'
+                when hour_number >= 17 and hour_number < 21 then 'Evening'
+                else 'Night'
+            end as {{ varchar_chars(20) }}
+        ) as time_of_day,
+        hour_number >= 8 and hour_number < 18 as business_hours
+    from minutes_of_day
 )
 
-select
-    cast(hour_number * 10000 + minute_number * 100 as integer) as time_key,
-    cast(
-        lpad(cast(hour_number as {{ varchar_chars(2) }}), 2, '0') || ':'
-        || lpad(cast(minute_number as {{ varchar_chars(2) }}), 2, '0') || ':00'
-        as time
-    ) as time_value,
-    cast(hour_number as smallint) as hour,
-    cast(minute_number as smallint) as minute,
-    cast(0 as smallint) as second,
-    cast(
-        case when hour_number = 0 then 12 when hour_number > 12 then hour_number - 12 else hour_number end
-        as smallint
-    ) as hour_12,
-    cast(case when hour_number < 12 then 'AM' else 'PM' end as {{ varchar_chars(2) }}) as am_pm,
-    cast(
-        case
-            when hour_number >= 5 and hour_number < 12 then 'Morning'
-            when hour_number >= 12 and hour_number < 17 then 'Afternoon'
-            when hour_number >= 17 and hour_number < 21 then 'Evening'
-            else 'Night'
-        end as {{ varchar_chars(20) }}
-    ) as time_of_day,
-    case when hour_number >= 8 and hour_number < 18 then true else false end as business_hours
-from minutes_of_day
+select * from final

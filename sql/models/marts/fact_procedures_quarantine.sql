@@ -8,20 +8,30 @@
         sort=['start_time'],
     )
 }}
--- Procedures of the window that could not be loaded into fact_procedures because their robot, surgeon or
--- facility has no dimension version valid at start_time, with the reason. Same window semantics as the fact (UTC
--- days of start_time): fact_procedures + fact_procedures_quarantine = staging.surgical_procedures, per window.
--- No local date key: without a resolved facility there is no time zone to compute it in.
 
-select
-    cast(procedure_id as {{ varchar_chars(100) }}) as procedure_id,
-    cast(robot_id as {{ varchar_chars(50) }}) as robot_id,
-    cast(surgeon_id as {{ varchar_chars(50) }}) as surgeon_id,
-    cast(facility_id as {{ varchar_chars(50) }}) as facility_id,
-    cast(start_time as timestamp) as start_time,
-    cast(duration_minutes as integer) as duration_minutes,
-    cast(blood_loss_ml as integer) as blood_loss_ml,
-    cast(quarantine_reason as {{ varchar_chars(500) }}) as reason,
-    {{ snapshot_get_time() }} as loaded_at
-from {{ ref('int_procedures_point_in_time') }}
-where quarantine_reason is not null
+with
+
+procedures_point_in_time as (
+    select * from {{ ref('int_procedures_point_in_time') }}
+),
+
+unresolved as (
+    select * from procedures_point_in_time
+    where quarantine_reason is not null
+),
+
+final as (
+    select
+        cast(procedure_id as {{ varchar_chars(100) }}) as procedure_id,
+        cast(robot_id as {{ varchar_chars(50) }}) as robot_id,
+        cast(surgeon_id as {{ varchar_chars(50) }}) as surgeon_id,
+        cast(facility_id as {{ varchar_chars(50) }}) as facility_id,
+        cast(start_time as timestamp) as start_time,
+        cast(duration_minutes as integer) as duration_minutes,
+        cast(blood_loss_ml as integer) as blood_loss_ml,
+        cast(quarantine_reason as {{ varchar_chars(500) }}) as reason,
+        {{ snapshot_get_time() }} as loaded_at
+    from unresolved
+)
+
+select * from final

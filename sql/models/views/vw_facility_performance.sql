@@ -1,12 +1,20 @@
--- Facility benchmarking: one row per facility (facility_id) over every completed procedure performed AT the
--- facility (the fact's own facility, whatever version), described by the facility's current attributes.
-with procedures as (
+with
+
+procedures as (
     select * from {{ ref('int_procedure_members') }}
+),
+
+facility_versions as (
+    select * from {{ ref('dim_facilities') }}
+),
+
+completed as (
+    select * from procedures
     where status = 'completed'
 ),
 
 facilities as (
-    select * from {{ latest_versions(ref('dim_facilities'), 'facility_id') }} as latest_facilities
+    select * from {{ latest_versions('facility_versions', 'facility_id') }} as latest_facilities
 ),
 
 per_facility as (
@@ -19,22 +27,26 @@ per_facility as (
         {{ pct_where("success_status = 'Successful'") }} as success_rate,
         {{ avg_float('patient_satisfaction_score') }} as avg_patient_satisfaction,
         {{ avg_float('hospital_stay_days') }} as avg_hospital_stay
-    from procedures
+    from completed
     group by facility_id
+),
+
+final as (
+    select
+        facilities.facility_id,
+        facilities.facility_name,
+        facilities.city,
+        facilities.state,
+        facilities.facility_type,
+        per_facility.robot_count,
+        per_facility.total_procedures,
+        per_facility.surgeon_count,
+        per_facility.avg_procedure_duration,
+        per_facility.success_rate,
+        per_facility.avg_patient_satisfaction,
+        per_facility.avg_hospital_stay
+    from per_facility
+    inner join facilities on facilities.facility_id = per_facility.facility_id
 )
 
-select
-    facilities.facility_id,
-    facilities.facility_name,
-    facilities.city,
-    facilities.state,
-    facilities.facility_type,
-    per_facility.robot_count,
-    per_facility.total_procedures,
-    per_facility.surgeon_count,
-    per_facility.avg_procedure_duration,
-    per_facility.success_rate,
-    per_facility.avg_patient_satisfaction,
-    per_facility.avg_hospital_stay
-from per_facility
-inner join facilities on facilities.facility_id = per_facility.facility_id
+select * from final

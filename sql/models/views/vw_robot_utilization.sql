@@ -1,7 +1,6 @@
--- Robot utilization: one row per robot (robot_id), over every procedure the robot performed, whatever version
--- of the robot the procedure was recorded against; the robot is described by its current attributes and its
--- current facility (latest version of each). Dates are the facility's local days.
-with procedures as (
+with
+
+procedures as (
     select * from {{ ref('int_procedure_members') }}
 ),
 
@@ -9,7 +8,7 @@ robots as (
     select * from {{ ref('int_current_robots') }}
 ),
 
-per_robot as (
+totals as (
     select
         robot_id,
         count(distinct procedure_key) as total_procedures,
@@ -20,24 +19,34 @@ per_robot as (
         max(start_date) as last_procedure_date
     from procedures
     group by robot_id
+),
+
+per_robot as (
+    select
+        *,
+        {{ dbt.datediff('first_procedure_date', 'last_procedure_date', 'day') }} + 1 as days_in_operation
+    from totals
+),
+
+final as (
+    select
+        robots.robot_id,
+        robots.robot_serial_number,
+        robots.robot_model,
+        robots.facility_name,
+        robots.city,
+        robots.state,
+        per_robot.total_procedures,
+        per_robot.total_operating_hours,
+        per_robot.avg_procedure_duration_minutes,
+        per_robot.avg_complexity,
+        per_robot.first_procedure_date,
+        per_robot.last_procedure_date,
+        per_robot.days_in_operation,
+        cast(per_robot.total_procedures as {{ dbt.type_float() }})
+        / nullif(per_robot.days_in_operation, 0) as procedures_per_day
+    from per_robot
+    inner join robots on robots.robot_id = per_robot.robot_id
 )
 
-select
-    robots.robot_id,
-    robots.robot_serial_number,
-    robots.robot_model,
-    robots.facility_name,
-    robots.city,
-    robots.state,
-    per_robot.total_procedures,
-    per_robot.total_operating_hours,
-    per_robot.avg_procedure_duration_minutes,
-    per_robot.avg_complexity,
-    per_robot.first_procedure_date,
-    per_robot.last_procedure_date,
-    {{ dbt.datediff('per_robot.first_procedure_date', 'per_robot.last_procedure_date', 'day') }} + 1 as days_in_operation,
-    cast(per_robot.total_procedures as {{ dbt.type_float() }})
-        / nullif({{ dbt.datediff('per_robot.first_procedure_date', 'per_robot.last_procedure_date', 'day') }} + 1, 0)
-        as procedures_per_day
-from per_robot
-inner join robots on robots.robot_id = per_robot.robot_id
+select * from final

@@ -1,6 +1,6 @@
--- Monthly robot utilization: one row per robot and LOCAL calendar month, over every procedure of the robot
--- (all its versions), labelled with the robot's current model and current facility.
-with procedures as (
+with
+
+procedures as (
     select * from {{ ref('int_procedure_members') }}
 ),
 
@@ -20,18 +20,22 @@ per_month as (
         {{ avg_float('complexity_score') }} as avg_complexity
     from procedures
     group by robot_id, start_year, start_month, start_month_name
+),
+
+final as (
+    select
+        per_month.robot_id,
+        robots.robot_model,
+        robots.facility_name,
+        per_month.year,
+        per_month.month,
+        per_month.month_name,
+        per_month.procedure_count,
+        per_month.operating_hours,
+        per_month.avg_duration,
+        per_month.avg_complexity
+    from per_month
+    inner join robots on robots.robot_id = per_month.robot_id
 )
 
-select
-    per_month.robot_id,
-    robots.robot_model,
-    robots.facility_name,
-    per_month.year,
-    per_month.month,
-    per_month.month_name,
-    per_month.procedure_count,
-    per_month.operating_hours,
-    per_month.avg_duration,
-    per_month.avg_complexity
-from per_month
-inner join robots on robots.robot_id = per_month.robot_id
+select * from final

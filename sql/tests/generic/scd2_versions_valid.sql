@@ -6,21 +6,28 @@
       * (if first_valid_from is given, an SQL expression) a member whose first version does not start there;
       * (if source is given) a member present in the source without exactly one current version.
     valid_to may be an expression, e.g. "coalesce(expiration_date, cast('9999-12-31' as date))". -#}
-{% test scd2_versions_valid(model, natural_id, version_key, valid_from, valid_to, is_current='is_current', source=none, source_id=none, gap_exempt=none, first_valid_from=none) %}
+{% test scd2_versions_valid(
+    model, natural_id, version_key, valid_from, valid_to, is_current='is_current', source=none, source_id=none,
+    gap_exempt=none, first_valid_from=none
+) %}
 
-with versions as (
+with
+
+versions as (
     select
         {{ natural_id }} as natural_id,
         {{ version_key }} as version_key,
         {{ valid_from }} as valid_from,
         {{ valid_to }} as valid_to,
-        {{ is_current }} as is_current{% if gap_exempt is not none %},
-        {{ gap_exempt }} as gap_exempt{% endif %}
+        {{ is_current }} as is_current,
+        {{ gap_exempt if gap_exempt is not none else 'false' }} as gap_exempt
     from {{ model }}
 ),
 
 several_current as (
-    select natural_id, 'more than one current version' as failure
+    select
+        natural_id,
+        'more than one current version' as failure
     from versions
     where is_current
     group by natural_id
@@ -28,19 +35,20 @@ several_current as (
 ),
 
 overlapping as (
-    select earlier.natural_id, 'overlapping validity windows' as failure
+    select
+        earlier.natural_id,
+        'overlapping validity windows' as failure
     from versions as earlier
-    join versions as later
+    inner join versions as later
         on later.natural_id = earlier.natural_id
         and later.version_key > earlier.version_key
         and earlier.valid_from < earlier.valid_to
         and later.valid_from < later.valid_to
         and earlier.valid_from < later.valid_to
         and later.valid_from < earlier.valid_to
-)
+),
 
-{%- if gap_exempt is not none %},
-
+{% if gap_exempt is not none %}
 non_empty as (
     select
         versions.*,
@@ -50,50 +58,59 @@ non_empty as (
 ),
 
 gaps as (
-    select natural_id, 'gap between consecutive versions' as failure
+    select
+        natural_id,
+        'gap between consecutive versions' as failure
     from non_empty
-    where next_valid_from is not null
+    where
+        next_valid_from is not null
         and next_valid_from > valid_to
         and not gap_exempt
-)
-{%- endif %}
+),
+{% endif %}
 
-{%- if first_valid_from is not none %},
-
+{% if first_valid_from is not none %}
 wrong_first_start as (
-    select natural_id, 'first version does not start at the start of history' as failure
+    select
+        natural_id,
+        'first version does not start at the start of history' as failure
     from versions
     group by natural_id
     having min(valid_from) <> {{ first_valid_from }}
-)
-{%- endif %}
+),
+{% endif %}
 
-{%- if source is not none %},
-
+{% if source is not none %}
 missing_current as (
-    select src.{{ source_id or natural_id }} as natural_id, 'source member without a current version' as failure
+    select
+        src.{{ source_id or natural_id }} as natural_id,
+        'source member without a current version' as failure
     from {{ source }} as src
     left join versions
         on versions.natural_id = src.{{ source_id or natural_id }}
         and versions.is_current
     where versions.natural_id is null
-)
-{%- endif %}
+),
+{% endif %}
 
-select * from several_current
-union all
-select * from overlapping
-{%- if gap_exempt is not none %}
-union all
-select * from gaps
-{%- endif %}
-{%- if first_valid_from is not none %}
-union all
-select * from wrong_first_start
-{%- endif %}
-{%- if source is not none %}
-union all
-select * from missing_current
-{%- endif %}
+failures as (
+    select * from several_current
+    union all
+    select * from overlapping
+{% if gap_exempt is not none %}
+    union all
+    select * from gaps
+{% endif %}
+{% if first_valid_from is not none %}
+    union all
+    select * from wrong_first_start
+{% endif %}
+{% if source is not none %}
+    union all
+    select * from missing_current
+{% endif %}
+)
+
+select * from failures
 
 {% endtest %}

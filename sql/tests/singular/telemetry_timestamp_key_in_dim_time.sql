@@ -3,7 +3,9 @@
     with a second parent has no asset to attach to). -#}
 {{ config(meta={'dagster': {'asset_key': ['warehouse', 'fact_procedure_telemetry']}}) }}
 
-select telemetry.telemetry_key, telemetry.timestamp_key
+select
+    telemetry.telemetry_key,
+    telemetry.timestamp_key
 from {{ source('analytics', 'fact_procedure_telemetry') }} as telemetry
 left join {{ ref('dim_time') }} as clock on clock.time_key = telemetry.timestamp_key
 where clock.time_key is null
