@@ -16,6 +16,7 @@ from typing import NoReturn
 import psycopg2
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
 
 EXIT_CONFIG = 2  # a setting or flag is wrong
 EXIT_REFUSED = 3  # the command refused to run on this data (e.g. source not empty)
@@ -256,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     except SyntheticDataError as exc:
         return _fail(str(exc), EXIT_REFUSED)
     except psycopg2.Error as exc:
-        return _fail(f"{settings.SOURCE_DB_URL}: the source database failed: {_first_line(exc)}", EXIT_CONFIG)
+        return _fail(f"{settings.SOURCE_DB_URL}: the source database failed: {first_line(exc)}", EXIT_CONFIG)
     except CommandFailed as exc:
         return _fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
@@ -287,11 +288,6 @@ def _check_all() -> None:
 def _fail(message: str, status: int) -> int:
     print(f"medrobotics: error: {message}", file=sys.stderr)
     return status
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

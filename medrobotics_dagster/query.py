@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
 from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params, transaction
 
@@ -144,9 +145,8 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
                 ]
             )
     if not result.success:
-        raise QueryFailed(
-            f"dbt could not compile the queries: {_first_line(result.exception) if result.exception else 'see dbt output'}"
-        )
+        reason = first_line(result.exception) if result.exception else "see dbt output"
+        raise QueryFailed(f"dbt could not compile the queries: {reason}")
     folder.mkdir(parents=True, exist_ok=True)
     for node_result in result.result.results if result.result is not None else []:
         node = node_result.node
@@ -167,7 +167,7 @@ def run_query(name: str, target: WarehouseTarget) -> tuple[list[str], list[tuple
             columns = [c.name for c in cur.description]
             return columns, cur.fetchall()
     except psycopg2.Error as exc:
-        raise QueryFailed(f"{settings.WAREHOUSE_URL}: query {name} failed: {_first_line(exc)}") from exc
+        raise QueryFailed(f"{settings.WAREHOUSE_URL}: query {name} failed: {first_line(exc)}") from exc
 
 
 def _plain(value: Any) -> Any:
@@ -224,8 +224,3 @@ def run_query_command(args: argparse.Namespace, target: WarehouseTarget | None =
         return list_text()
     columns, rows = run_query(args.name, target or WarehouseTarget.configured())
     return format_rows(columns, rows, args.format)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -19,6 +19,7 @@ import dagster as dg
 from pydantic import Field
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
 
 SNS_TOPIC_SETTING = "MEDROBOTICS_ALERT_SNS_TOPIC_ARN"
 WEBHOOK_SETTING = "MEDROBOTICS_ALERT_WEBHOOK_URL"
@@ -101,11 +102,6 @@ def ui_url() -> str:
     return (os.environ.get(UI_URL_SETTING, "").strip() or LOCAL_UI_URL).rstrip("/")
 
 
-def _first_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[0].strip() if lines else ""
-
-
 def step_causes(context: dg.RunFailureSensorContext) -> list[dict]:
     """Each failed step with the first line of its cause: a `dg.Failure`'s own description (already the one
     line an operator needs), else the innermost error's message."""
@@ -116,7 +112,7 @@ def step_causes(context: dg.RunFailureSensorContext) -> list[dict]:
         error = data.error if data else None
         cause = error.cause if error is not None and error.cause is not None else error
         text = described or (cause.message if cause is not None else event.message)
-        steps.append({"step": event.step_key, "error": _first_line(text)})
+        steps.append({"step": event.step_key, "error": first_line(text)})
     return steps
 
 
@@ -133,7 +129,7 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
                 "asset": evaluation.asset_key.to_user_string(),
                 "check": evaluation.check_name,
                 "severity": evaluation.severity.value,
-                "description": _first_line(evaluation.description),
+                "description": first_line(evaluation.description),
                 "metadata": json.loads(json.dumps(metadata, default=str)),
             }
         )
@@ -154,7 +150,7 @@ def failure_report(context: dg.RunFailureSensorContext) -> tuple[str, str, dict]
     lines += [f"Check {c['asset']} {c['check']} failed: {c['description'] or c['metadata']}" for c in checks]
     lines += [f"Step {s['step']}: {s['error']}" for s in steps]
     if not steps:
-        lines.append(f"Reason: {_first_line(context.failure_event.message)}")
+        lines.append(f"Reason: {first_line(context.failure_event.message)}")
     lines.append(f"UI: {link}")
     details = {
         "job_name": run.job_name,
