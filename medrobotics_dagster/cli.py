@@ -17,11 +17,11 @@ import psycopg2
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.error_text import first_line
+from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 EXIT_CONFIG = 2  # a setting or flag is wrong
 EXIT_REFUSED = 3  # the command refused to run on this data (e.g. source not empty)
 EXIT_FAILED = 4  # a Dagster run failed (details in the run's logs)
-TELEMETRY_FOLDER = "raw/telemetry"
 
 
 class CommandFailed(Exception):
@@ -114,7 +114,7 @@ def run_generate(args: argparse.Namespace) -> None:
     )
     print(
         f"Telemetry: {summary['telemetry_samples']:,} samples in {summary['telemetry_files']:,} files "
-        f"under {lake.uri(TELEMETRY_FOLDER)}/"
+        f"under {lake.uri(RAW_TELEMETRY_PREFIX.rstrip('/'))}/"
     )
     print(f"Source: {settings.redact(source_url)}")
 

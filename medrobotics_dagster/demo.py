@@ -28,6 +28,7 @@ from medrobotics_dagster.materialize import (
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import SourceVersions, missing_days, partition_window, procedure_days
+from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 __all__ = ["MaterializationFailed", "run_demo"]
 WAREHOUSE_SCHEMAS = ("staging", "snapshots", "analytics")
@@ -36,7 +37,7 @@ MAX_RANGES = 4
 
 
 def warehouse_row_counts(warehouse: Warehouse) -> list[tuple[str, int]]:
-    from medrobotics_dagster.io_managers.warehouse_sql import qualified
+    from medrobotics_dagster.sql_identifiers import qualified
 
     tables = warehouse.query(
         "SELECT table_schema, table_name FROM information_schema.tables "
@@ -48,8 +49,6 @@ def warehouse_row_counts(warehouse: Warehouse) -> list[tuple[str, int]]:
 
 def telemetry_summary(warehouse: Warehouse, lake: Lake) -> str:
     """One line: telemetry rows loaded, lines quarantined, raw files in the lake."""
-    from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
-
     rows = warehouse.query("SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0]
     quarantined = warehouse.query("SELECT count(*) FROM analytics.telemetry_quarantine")[0][0]
     files = sum(1 for _ in lake.list(RAW_TELEMETRY_PREFIX))

@@ -19,10 +19,11 @@ import dagster as dg
 import pandas as pd
 import psycopg2.errors
 
+from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_KEY
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
-RAW_TELEMETRY_KEY = dg.AssetKey(["raw", "telemetry"])
 PROCEDURES_SOURCE_KEY = dg.AssetKey(["source", "surgical_procedures"])
 DATA_VERSION_TAG = "dagster/data_version"
 NO_FILES = "no-files"
@@ -53,7 +54,7 @@ class SourceVersions:
 
     @classmethod
     def current(cls, source: SourceDatabase, lake: Lake) -> SourceVersions:
-        from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, classify
+        from medrobotics_dagster.defs.telemetry.raw_files import classify
 
         versions = cls()
         files, _ = classify(lake.list(RAW_TELEMETRY_PREFIX))

@@ -20,7 +20,6 @@ from medrobotics_dagster.defs.telemetry.day_stream import DayStream
 from medrobotics_dagster.defs.telemetry.parse_samples import ProcedureInfo
 from medrobotics_dagster.defs.telemetry.raw_files import (
     ARCHIVE_PREFIX,
-    RAW_TELEMETRY_PREFIX,
     RawFile,
     classify,
     from_archive,
@@ -31,10 +30,11 @@ from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
 from medrobotics_dagster.io_managers.step_facts import attempt_of
 from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA
-from medrobotics_dagster.io_managers.warehouse_sql import qualified
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.sql_identifiers import qualified
+from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 SAMPLES_KEY = dg.AssetKey(["lake", "telemetry_samples"])
 FACT_KEY = dg.AssetKey(["warehouse", "fact_procedure_telemetry"])

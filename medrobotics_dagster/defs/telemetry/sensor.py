@@ -22,7 +22,6 @@ from medrobotics_dagster.defs.staging.operational_extracts import staging_key
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
 from medrobotics_dagster.defs.telemetry.raw_files import (
     ARCHIVE_PREFIX,
-    RAW_TELEMETRY_PREFIX,
     RawFile,
     day_versions,
     from_archive,
@@ -30,6 +29,7 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
 )
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.lake import Lake, LakeObject
+from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 # Files whose LastModified is this much older than the watermark are taken as handled.
 OVERLAP = timedelta(minutes=15)
