@@ -165,7 +165,7 @@ def ensure_table(warehouse) -> None:
                 raise
 
 
-def record(warehouse, records: AuditRecord | Iterable[AuditRecord]) -> None:
+def record_audit(warehouse, records: AuditRecord | Iterable[AuditRecord]) -> None:
     """Write audit rows in a transaction of their own: loads that are not warehouse tables (the lake's), and
     failed or blocked loads (whose own transaction rolled back or never ran)."""
     ensure_table(warehouse)
@@ -188,7 +188,7 @@ def audit_failure(context, warehouse, asset_key, window, exc: BaseException) -> 
     if status == "retried":
         log_retry(context, asset_key.to_user_string(), exc)
     try:
-        record(warehouse, base.failed(status, exc).by_day())
+        record_audit(warehouse, base.failed(status, exc).by_day())
     except Exception as audit_exc:
         what = asset_key.to_user_string()
         context.log.warning(f"could not write the audit row of a failed load of {what}: {audit_exc}")

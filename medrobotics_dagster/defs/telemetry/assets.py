@@ -24,12 +24,22 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     classify,
     from_archive,
 )
-from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS, declared_types
+from medrobotics_dagster.defs.telemetry.schema import (
+    FACT_COLUMNS,
+    FACT_DISTKEY,
+    FACT_SORTKEY,
+    QUARANTINE_COLUMNS,
+    declared_types,
+)
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
-from medrobotics_dagster.io_managers import audit_log
-from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
-from medrobotics_dagster.io_managers.step_facts import attempt_of
-from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA
+from medrobotics_dagster.io_managers import (
+    QUARANTINE_METADATA,
+    PartitionedTables,
+    StagedParquet,
+    attempt_of,
+    audit_failure,
+    record_audit,
+)
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
@@ -186,7 +196,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         with fail_fast_on_permanent_faults("reading the extracted procedures"):
             procedures = procedures_by_day(warehouse, window.start, window.end)
     except Exception as exc:
-        audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc)
+        audit_failure(context, warehouse, SAMPLES_KEY, window, exc)
         raise
     stream = DayStream(
         lake,
@@ -195,7 +205,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         config.archive_processed_files,
         context.log,
         QUARANTINE_KEY.to_user_string(),
-        on_error=lambda exc: audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc),
+        on_error=lambda exc: audit_failure(context, warehouse, SAMPLES_KEY, window, exc),
     )
     yield dg.Output(
         PartitionedTables(
@@ -207,7 +217,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         output_name=SAMPLES_KEY.to_python_identifier(),
     )
     run_id, attempt = context.run.run_id, attempt_of(context)[0]
-    audit_log.record(
+    record_audit(
         warehouse,
         stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
         + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
@@ -249,8 +259,8 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         "partition_expr": "sample_timestamp",
         "column_types": declared_types(FACT_COLUMNS),
         "schema": WAREHOUSE_SCHEMA,
-        "redshift_distkey": "procedure_key",
-        "redshift_sortkey": ["procedure_key", "sample_timestamp"],
+        "redshift_distkey": FACT_DISTKEY,
+        "redshift_sortkey": list(FACT_SORTKEY),
     },
 )
 def fact_procedure_telemetry(samples: StagedParquet) -> StagedParquet:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, ProcedureInfo, parse_day
 from medrobotics_dagster.defs.telemetry.raw_files import RawFile, archive_key
-from medrobotics_dagster.io_managers.audit_log import AuditRecord
+from medrobotics_dagster.io_managers import AuditRecord
 from medrobotics_dagster.resources.lake import Lake
 
 S3_FETCH_WORKERS = 16

@@ -39,6 +39,9 @@ FACT_COLUMNS: list[Column] = [
     Column("extra_fields", t.json()),
     Column("created_at", t.timestamp(), nullable=False),
 ]
+# The fact's Redshift layout: a procedure's samples on one slice, in time order.
+FACT_DISTKEY = "procedure_key"
+FACT_SORTKEY = ("procedure_key", "sample_timestamp")
 
 RAW_LINE_MAX_CHARS = 1000
 
