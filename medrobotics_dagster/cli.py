@@ -266,23 +266,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _targets():
-    """The source database URL and the lake, from the environment (local defaults when unset), both checked
-    (lake first) before anything is written."""
-    from medrobotics_dagster.resources.databases import SourceDatabase
-    from medrobotics_dagster.resources.lake import Lake
+    """The source database URL and the lake of the environment's resource set, both checked (lake first) before
+    anything is written."""
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.resources.preflight import preflight
 
-    lake = Lake()
-    return preflight(lake=lake, source=SourceDatabase())["source"], lake
+    resources = command_resources()
+    return preflight(lake=resources.lake, source=resources.source)["source"], resources.lake
 
 
 def _check_all() -> None:
     """Environment, local state, lake, source and warehouse, in that order, before anything is written."""
-    from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
-    from medrobotics_dagster.resources.lake import Lake
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.resources.preflight import preflight
 
-    preflight(lake=Lake(), source=SourceDatabase(), warehouse=Warehouse())
+    resources = command_resources()
+    preflight(lake=resources.lake, source=resources.source, warehouse=resources.warehouse)
 
 
 def _fail(message: str, status: int) -> int:

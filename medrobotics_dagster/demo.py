@@ -67,9 +67,11 @@ def run_demo(
 
     `echo` receives the terminal lines (default: the terminal); `start`/`end` bound a world generated here
     (default: from the first daily partition through yesterday)."""
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.resources.preflight import preflight
 
-    source, warehouse, lake = SourceDatabase(), Warehouse(), Lake()
+    resources = command_resources()
+    source, warehouse, lake = resources.source, resources.warehouse, resources.lake
     preflight(lake=lake, source=source, warehouse=warehouse)  # one line naming the setting, before any write
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     console = Console(echo, settings.log_dir() / f"demo-{stamp}.log", verbose)
