@@ -87,6 +87,7 @@ class WarehouseTarget:
 
     @classmethod
     def configured(cls) -> WarehouseTarget:
+        """The environment's warehouse, read from the settings its resource set reads (that set loads Dagster)."""
         from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
 
         return cls(

@@ -45,3 +45,14 @@ def test_commands_get_the_local_stores(monkeypatch):
     assert resources.warehouse.dialect == "postgres"
     assert resources.warehouse == resources_for_environment()["warehouse"]
     assert resources.source == resources_for_environment()["source_db"]
+
+
+@pytest.mark.parametrize("environment", ["local", "prod"])
+def test_query_runs_on_the_environment_warehouse(environment, prod, monkeypatch):
+    """`medrobotics query` stays free of Dagster (it starts in a fraction of a second), so it reads the settings
+    itself: the same warehouse and dialect as the resource set's."""
+    from medrobotics_dagster.query import WarehouseTarget
+
+    monkeypatch.setenv(settings.ENV, environment)
+    warehouse = command_resources().warehouse
+    assert WarehouseTarget.configured() == WarehouseTarget(warehouse.resolved_url(), warehouse.dialect)

@@ -140,7 +140,11 @@ def test_every_module_is_in_a_known_layer():
             "from medrobotics_dagster.environments import resources_for_environment",
             "defs may not import composition",
         ),
-        ("medrobotics_dagster.definitions", "from medrobotics_dagster import cli", "composition may not import commands"),
+        (
+            "medrobotics_dagster.definitions",
+            "from medrobotics_dagster import cli",
+            "composition may not import commands",
+        ),
         (
             "medrobotics_dagster.synthetic.example",
             "from medrobotics_dagster.defs.telemetry.raw_files import parse_key",
