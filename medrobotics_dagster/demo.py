@@ -21,10 +21,10 @@ from medrobotics_dagster.materialize import (
     MaterializationFailed,
     check_success,
     daily_selection,
-    day_ranges,
     materialize,
     whole_selections,
 )
+from medrobotics_dagster.partitions import day_ranges
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import SourceVersions, missing_days, partition_window, procedure_days

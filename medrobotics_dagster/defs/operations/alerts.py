@@ -20,6 +20,7 @@ from pydantic import Field
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.error_text import first_line
+from medrobotics_dagster.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 SNS_TOPIC_SETTING = "MEDROBOTICS_ALERT_SNS_TOPIC_ARN"
 WEBHOOK_SETTING = "MEDROBOTICS_ALERT_WEBHOOK_URL"
@@ -93,7 +94,7 @@ def partition_of(run: dg.DagsterRun) -> str | None:
     tags = run.tags
     if tags.get("dagster/partition"):
         return tags["dagster/partition"]
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     return f"{start}...{end}" if start and end else None
 
 
