@@ -153,7 +153,7 @@ def say_what_is_stale(console: Console, window: list[str], stale: set, missing: 
     if waiting:
         console.say(
             f"procedures of {window[-1]} .. {days[1]} wait: a day becomes a partition when it has ended (UTC), "
-            "and the next demo or the 03:00 schedule loads it"
+            "and the next demo or the daily schedule loads it"
         )
 
 
