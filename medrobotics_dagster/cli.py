@@ -17,7 +17,7 @@ import psycopg2
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.error_text import first_line
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 
 EXIT_CONFIG = 2  # a setting or flag is wrong
 EXIT_REFUSED = 3  # the command refused to run on this data (e.g. source not empty)

@@ -25,10 +25,10 @@ from medrobotics_dagster.materialize import (
     whole_selections,
 )
 from medrobotics_dagster.partitions import day_ranges
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import SourceVersions, missing_days, partition_window, procedure_days
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 __all__ = ["MaterializationFailed", "run_demo"]
 WAREHOUSE_SCHEMAS = ("staging", "snapshots", "analytics")

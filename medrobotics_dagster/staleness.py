@@ -20,9 +20,9 @@ import pandas as pd
 import psycopg2.errors
 
 from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_KEY
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 PROCEDURES_SOURCE_KEY = dg.AssetKey(["source", "surgical_procedures"])
 DATA_VERSION_TAG = "dagster/data_version"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.resources.postgres_connection import transaction
@@ -12,7 +13,6 @@ from medrobotics_dagster.synthetic import catalog, lake_io, source_schema
 from medrobotics_dagster.synthetic.errors import SourceNotEmpty
 from medrobotics_dagster.synthetic.telemetry import telemetry_objects
 from medrobotics_dagster.synthetic.world import build_world
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 
 def generate(

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import numpy as np
 
+from medrobotics_dagster.raw_telemetry_paths import raw_telemetry_key
 from medrobotics_dagster.synthetic import catalog, model_profiles
-from medrobotics_dagster.telemetry_keys import raw_telemetry_key
 
 TOOL_WEIGHTS = np.array([0.26, 0.18, 0.12, 0.14, 0.12, 0.06, 0.06, 0.06])
 # One %-template per line; procedure and robot ids are substituted once per procedure (they hold no '%').

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from medrobotics_dagster.partitions import daily_partitions
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 
 RAW_TELEMETRY_KEY = dg.AssetKey(["raw", "telemetry"])
 

@@ -41,10 +41,10 @@ from medrobotics_dagster.io_managers import (
     record_audit,
 )
 from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.sql_identifiers import qualified
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 SAMPLES_KEY = dg.AssetKey(["lake", "telemetry_samples"])
 FACT_KEY = dg.AssetKey(["warehouse", "fact_procedure_telemetry"])

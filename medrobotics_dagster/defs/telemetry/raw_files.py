@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from medrobotics_dagster.raw_telemetry_paths import KEY_PATTERN, RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import LakeObject, check_key
-from medrobotics_dagster.telemetry_keys import KEY_PATTERN, RAW_TELEMETRY_PREFIX
 
 ARCHIVE_PREFIX = "archive/telemetry/"
 

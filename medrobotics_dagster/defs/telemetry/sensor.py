@@ -29,8 +29,8 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     parse_key,
 )
 from medrobotics_dagster.partitions import daily_partitions, day_ranges, range_tags
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import Lake, LakeObject
-from medrobotics_dagster.telemetry_keys import RAW_TELEMETRY_PREFIX
 
 # Files whose LastModified is this much older than the watermark are taken as handled.
 OVERLAP = timedelta(minutes=15)
