@@ -17,7 +17,7 @@ from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import STAGING_SCHEMA, staging_key
 from medrobotics_dagster.defs.telemetry.day_stream import DayStream
-from medrobotics_dagster.defs.telemetry.parse_samples import ProcedureInfo
+from medrobotics_dagster.defs.telemetry.fact_rows import ProcedureInfo
 from medrobotics_dagster.defs.telemetry.raw_files import (
     ARCHIVE_PREFIX,
     RawFile,

@@ -56,6 +56,11 @@ QUARANTINE_COLUMNS: list[Column] = [
 ]
 
 
+def varchar_length(columns: list[Column], name: str) -> int:
+    """The declared length of a VARCHAR column: text longer than this is refused, or cut to it."""
+    return next(c.type.length for c in columns if c.name == name)
+
+
 def declared_types(columns: list[Column]) -> dict[str, str]:
     """Portable SQL text of each column's type, as asset metadata (`column_types`) the IO managers read."""
     return {c.name: c.type.sql("postgres") for c in columns}
