@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -54,16 +55,12 @@ class SourceVersions:
 
     @classmethod
     def current(cls, source: SourceDatabase, lake: Lake) -> SourceVersions:
-        from medrobotics_dagster.defs.telemetry.raw_files import classify
+        from medrobotics_dagster.defs.telemetry.raw_files import classify, day_versions
 
         versions = cls()
         files, _ = classify(lake.list(RAW_TELEMETRY_PREFIX))
-        by_day: dict[str, list[str]] = {}
-        for raw in files:
-            by_day.setdefault(raw.day.isoformat(), []).append(f"{raw.key}\t{raw.etag}")
-        for day, entries in by_day.items():
-            versions.telemetry[day] = hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:20]
-            versions.files[day] = len(entries)
+        versions.telemetry = day_versions(files)  # the data versions the sensor keeps too
+        versions.files = dict(Counter(raw.day.isoformat() for raw in files))
         try:
             frame = source.read_frame(
                 "SELECT p.start_time::date AS day, md5(string_agg(md5(p::text || coalesce(o::text, '')), '' "
