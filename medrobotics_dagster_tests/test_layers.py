@@ -1,10 +1,10 @@
 """Layers that point one way: every import in medrobotics_dagster/ goes to its own layer or a lower one.
 
-From the bottom: `base` (settings, column types, faults, partitions: no platform imports above them),
-`resources` (databases, lake, queue), `synthetic` (the source-data generator) and `io_managers` beside each
-other, `defs` (assets, checks, sensors, jobs), `composition` (each environment's resource set and the code
-location) and `commands` (the `medrobotics` CLI and what it runs). Assets use the IO managers only through
-their public API, the package `medrobotics_dagster.io_managers`.
+From the bottom: `base` (settings, column types, faults, partitions, raw telemetry paths: no platform imports
+above them); `resources` (databases, lake, queue); beside each other above resources, `synthetic` (the
+source-data generator) and `io_managers`; `defs` (assets, checks, sensors, jobs); `composition` (each
+environment's resource set, the code location); `commands` (the `medrobotics` CLI and what it runs). Code
+outside the IO managers uses them only through their public API, the package `medrobotics_dagster.io_managers`.
 """
 
 from __future__ import annotations
