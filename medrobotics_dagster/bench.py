@@ -75,13 +75,13 @@ def run_bench(
 ) -> str:
     """Generate (or reuse) a world (default: history start .. yesterday), time the telemetry load and the baseline,
     return the result line."""
-    from medrobotics_dagster.resources.environments import resources_for_environment
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.staleness import partition_range, procedure_days
     from medrobotics_dagster.synthetic.generator import generate
     from medrobotics_dagster.synthetic.world import default_history
 
-    resources = resources_for_environment()
-    source, warehouse, lake = resources["source_db"], resources["warehouse"], resources["lake"]
+    resources = command_resources()
+    source, warehouse, lake = resources.source, resources.warehouse, resources.lake
     if warehouse.dialect != "postgres":
         raise SystemExit(
             "medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL"

@@ -16,11 +16,12 @@ from typing import NoReturn
 import psycopg2
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 
 EXIT_CONFIG = 2  # a setting or flag is wrong
 EXIT_REFUSED = 3  # the command refused to run on this data (e.g. source not empty)
 EXIT_FAILED = 4  # a Dagster run failed (details in the run's logs)
-TELEMETRY_FOLDER = "raw/telemetry"
 
 
 class CommandFailed(Exception):
@@ -113,7 +114,7 @@ def run_generate(args: argparse.Namespace) -> None:
     )
     print(
         f"Telemetry: {summary['telemetry_samples']:,} samples in {summary['telemetry_files']:,} files "
-        f"under {lake.uri(TELEMETRY_FOLDER)}/"
+        f"under {lake.uri(RAW_TELEMETRY_PREFIX.rstrip('/'))}/"
     )
     print(f"Source: {settings.redact(source_url)}")
 
@@ -256,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     except SyntheticDataError as exc:
         return _fail(str(exc), EXIT_REFUSED)
     except psycopg2.Error as exc:
-        return _fail(f"{settings.SOURCE_DB_URL}: the source database failed: {_first_line(exc)}", EXIT_CONFIG)
+        return _fail(f"{settings.SOURCE_DB_URL}: the source database failed: {first_line(exc)}", EXIT_CONFIG)
     except CommandFailed as exc:
         return _fail(str(exc), EXIT_FAILED)
     except KeyboardInterrupt:
@@ -265,33 +266,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _targets():
-    """The source database URL and the lake, from the environment (local defaults when unset), both checked
-    (lake first) before anything is written."""
-    from medrobotics_dagster.resources.databases import SourceDatabase
-    from medrobotics_dagster.resources.lake import Lake
+    """The source database URL and the lake of the environment's resource set, both checked (lake first) before
+    anything is written."""
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.resources.preflight import preflight
 
-    lake = Lake()
-    return preflight(lake=lake, source=SourceDatabase())["source"], lake
+    resources = command_resources()
+    return preflight(lake=resources.lake, source=resources.source)["source"], resources.lake
 
 
 def _check_all() -> None:
     """Environment, local state, lake, source and warehouse, in that order, before anything is written."""
-    from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
-    from medrobotics_dagster.resources.lake import Lake
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.resources.preflight import preflight
 
-    preflight(lake=Lake(), source=SourceDatabase(), warehouse=Warehouse())
+    resources = command_resources()
+    preflight(lake=resources.lake, source=resources.source, warehouse=resources.warehouse)
 
 
 def _fail(message: str, status: int) -> int:
     print(f"medrobotics: error: {message}", file=sys.stderr)
     return status
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

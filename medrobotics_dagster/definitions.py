@@ -15,7 +15,7 @@ from medrobotics_dagster.defs.telemetry.checks import telemetry_checks
 from medrobotics_dagster.defs.telemetry.queue_sensor import raw_telemetry_queue_sensor
 from medrobotics_dagster.defs.telemetry.sensor import raw_telemetry_sensor, telemetry_job
 from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models, warehouse_dbt_models, warehouse_views
-from medrobotics_dagster.resources.environments import resources_for_environment
+from medrobotics_dagster.environments import resources_for_environment
 
 defs = with_freshness_policies(
     dg.Definitions(

@@ -21,10 +21,11 @@ from medrobotics_dagster.materialize import (
     MaterializationFailed,
     check_success,
     daily_selection,
-    day_ranges,
     materialize,
     whole_selections,
 )
+from medrobotics_dagster.partitions import day_ranges
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import SourceVersions, missing_days, partition_window, procedure_days
@@ -36,7 +37,7 @@ MAX_RANGES = 4
 
 
 def warehouse_row_counts(warehouse: Warehouse) -> list[tuple[str, int]]:
-    from medrobotics_dagster.io_managers.warehouse_sql import qualified
+    from medrobotics_dagster.sql_identifiers import qualified
 
     tables = warehouse.query(
         "SELECT table_schema, table_name FROM information_schema.tables "
@@ -48,8 +49,6 @@ def warehouse_row_counts(warehouse: Warehouse) -> list[tuple[str, int]]:
 
 def telemetry_summary(warehouse: Warehouse, lake: Lake) -> str:
     """One line: telemetry rows loaded, lines quarantined, raw files in the lake."""
-    from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
-
     rows = warehouse.query("SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0]
     quarantined = warehouse.query("SELECT count(*) FROM analytics.telemetry_quarantine")[0][0]
     files = sum(1 for _ in lake.list(RAW_TELEMETRY_PREFIX))
@@ -68,9 +67,11 @@ def run_demo(
 
     `echo` receives the terminal lines (default: the terminal); `start`/`end` bound a world generated here
     (default: from the first daily partition through yesterday)."""
+    from medrobotics_dagster.environments import command_resources
     from medrobotics_dagster.resources.preflight import preflight
 
-    source, warehouse, lake = SourceDatabase(), Warehouse(), Lake()
+    resources = command_resources()
+    source, warehouse, lake = resources.source, resources.warehouse, resources.lake
     preflight(lake=lake, source=source, warehouse=warehouse)  # one line naming the setting, before any write
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     console = Console(echo, settings.log_dir() / f"demo-{stamp}.log", verbose)
@@ -152,7 +153,7 @@ def say_what_is_stale(console: Console, window: list[str], stale: set, missing: 
     if waiting:
         console.say(
             f"procedures of {window[-1]} .. {days[1]} wait: a day becomes a partition when it has ended (UTC), "
-            "and the next demo or the 03:00 schedule loads it"
+            "and the next demo or the daily schedule loads it"
         )
 
 

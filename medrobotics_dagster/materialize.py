@@ -6,44 +6,13 @@ one place that turns "these assets over these days" into a Dagster run outside a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, timedelta
-
 import dagster as dg
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+from medrobotics_dagster.partitions import range_tags
 
 
 class MaterializationFailed(Exception):
     """A run failed; the message names its failed steps and its run id (the Dagster UI has its logs)."""
-
-
-def range_tags(first: str, last: str) -> dict[str, str]:
-    """Run tags of a single run over the partitions first .. last (inclusive)."""
-    if first == last:
-        return {"dagster/partition": first}
-    return {RANGE_START_TAG: first, RANGE_END_TAG: last}
-
-
-def day_ranges(
-    days: Iterable[date | str], max_days: int | None = None, max_ranges: int | None = None
-) -> list[tuple[str, str]]:
-    """Sorted days as runs of consecutive days (ISO dates), each at most `max_days` long; more than `max_ranges`
-    runs become one run over their span (re-materializing a loaded day is harmless, a run's start is not free)."""
-    ranges: list[list[date]] = []
-    for day in sorted({d if isinstance(d, date) else date.fromisoformat(d) for d in days}):
-        if (
-            ranges
-            and day - ranges[-1][1] == timedelta(days=1)
-            and (max_days is None or (day - ranges[-1][0]).days < max_days)
-        ):
-            ranges[-1][1] = day
-        else:
-            ranges.append([day, day])
-    if max_ranges is not None and len(ranges) > max_ranges:
-        ranges = [[ranges[0][0], ranges[-1][1]]]
-    return [(first.isoformat(), last.isoformat()) for first, last in ranges]
 
 
 # The daily-partitioned assets, known without loading the definitions (a test holds it equal to them), so that a

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
 from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params, transaction
 
@@ -86,6 +87,7 @@ class WarehouseTarget:
 
     @classmethod
     def configured(cls) -> WarehouseTarget:
+        """The environment's warehouse, read from the settings its resource set reads (that set loads Dagster)."""
         from medrobotics_dagster.resources.embedded_postgres import resolve_database_url
 
         return cls(
@@ -144,10 +146,8 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
                 ]
             )
     if not result.success:
-        raise QueryFailed(
-            "dbt could not compile the queries: "
-            f"{_first_line(result.exception) if result.exception else 'see dbt output'}"
-        )
+        reason = first_line(result.exception) if result.exception else "see dbt output"
+        raise QueryFailed(f"dbt could not compile the queries: {reason}")
     folder.mkdir(parents=True, exist_ok=True)
     for node_result in result.result.results if result.result is not None else []:
         node = node_result.node
@@ -168,7 +168,7 @@ def run_query(name: str, target: WarehouseTarget) -> tuple[list[str], list[tuple
             columns = [c.name for c in cur.description]
             return columns, cur.fetchall()
     except psycopg2.Error as exc:
-        raise QueryFailed(f"{settings.WAREHOUSE_URL}: query {name} failed: {_first_line(exc)}") from exc
+        raise QueryFailed(f"{settings.WAREHOUSE_URL}: query {name} failed: {first_line(exc)}") from exc
 
 
 def _plain(value: Any) -> Any:
@@ -227,8 +227,3 @@ def run_query_command(args: argparse.Namespace, target: WarehouseTarget | None =
         return list_text()
     columns, rows = run_query(args.name, target or WarehouseTarget.configured())
     return format_rows(columns, rows, args.format)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

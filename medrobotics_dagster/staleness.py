@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,10 +20,11 @@ import dagster as dg
 import pandas as pd
 import psycopg2.errors
 
+from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_KEY
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 
-RAW_TELEMETRY_KEY = dg.AssetKey(["raw", "telemetry"])
 PROCEDURES_SOURCE_KEY = dg.AssetKey(["source", "surgical_procedures"])
 DATA_VERSION_TAG = "dagster/data_version"
 NO_FILES = "no-files"
@@ -53,16 +55,12 @@ class SourceVersions:
 
     @classmethod
     def current(cls, source: SourceDatabase, lake: Lake) -> SourceVersions:
-        from medrobotics_dagster.defs.telemetry.raw_files import RAW_TELEMETRY_PREFIX, classify
+        from medrobotics_dagster.defs.telemetry.raw_files import classify, day_versions
 
         versions = cls()
         files, _ = classify(lake.list(RAW_TELEMETRY_PREFIX))
-        by_day: dict[str, list[str]] = {}
-        for raw in files:
-            by_day.setdefault(raw.day.isoformat(), []).append(f"{raw.key}\t{raw.etag}")
-        for day, entries in by_day.items():
-            versions.telemetry[day] = hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:20]
-            versions.files[day] = len(entries)
+        versions.telemetry = day_versions(files)  # the data versions the sensor keeps too
+        versions.files = dict(Counter(raw.day.isoformat() for raw in files))
         try:
             frame = source.read_frame(
                 "SELECT p.start_time::date AS day, md5(string_agg(md5(p::text || coalesce(o::text, '')), '' "

@@ -3,6 +3,8 @@
 import re
 from datetime import date
 
+import pytest
+
 from medrobotics_dagster.bench import run_bench
 from medrobotics_dagster_tests.database import query
 
@@ -31,3 +33,14 @@ def test_bench_loads_every_sample_and_prints_one_line(
     assert query(
         warehouse_url, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'bench_copy_baseline'"
     ) == [(0,)]
+
+
+def test_bench_refuses_a_warehouse_that_is_not_postgresql(source_url, tmp_path, monkeypatch):
+    """The environment's resource set decides the dialect: in prod that is Redshift, which has no COPY FROM STDIN."""
+    monkeypatch.setenv("MEDROBOTICS_ENV", "prod")
+    monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", "redshift://analyst@warehouse.example.invalid:5439/dev")
+    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(tmp_path / "lake"))
+    with pytest.raises(SystemExit, match="measures against PostgreSQL's COPY"):
+        run_bench(scale=0.01, echo=lambda line: None)
+    assert not (tmp_path / "lake").exists()  # refused before generating anything

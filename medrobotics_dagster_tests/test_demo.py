@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from medrobotics_dagster.demo import MAX_RANGES, run_demo
-from medrobotics_dagster.materialize import DAILY_ASSET_KEYS, daily_asset_keys, day_ranges
+from medrobotics_dagster.demo import run_demo
+from medrobotics_dagster.materialize import DAILY_ASSET_KEYS, daily_asset_keys
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.embedded_postgres import stop_embedded_server
 from medrobotics_dagster.resources.lake import Lake
@@ -176,19 +176,3 @@ def test_the_daily_asset_keys_known_without_the_definitions_are_the_definitions_
     from medrobotics_dagster.definitions import defs
 
     assert sorted(DAILY_ASSET_KEYS) == sorted(daily_asset_keys(defs))
-
-
-def test_day_ranges_group_consecutive_days_and_merge_many_ranges():
-    assert day_ranges({"2023-01-02", "2023-01-01", "2023-01-05"}) == [
-        ("2023-01-01", "2023-01-02"),
-        ("2023-01-05", "2023-01-05"),
-    ]
-    scattered = {f"2023-01-{d:02d}" for d in (1, 3, 5, 7, 9, 11)}
-    assert day_ranges(scattered, max_ranges=MAX_RANGES) == [("2023-01-01", "2023-01-11")]
-    assert len(day_ranges(scattered)) == 6
-    assert day_ranges(set()) == []
-    assert day_ranges([date(2023, 1, d) for d in range(1, 11)], max_days=4) == [
-        ("2023-01-01", "2023-01-04"),
-        ("2023-01-05", "2023-01-08"),
-        ("2023-01-09", "2023-01-10"),
-    ]

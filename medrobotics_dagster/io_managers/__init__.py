@@ -1,5 +1,24 @@
-"""IO managers: where asset values are stored and loaded from (lake Parquet, warehouse tables)."""
+"""IO managers: where asset values are stored and loaded from (lake Parquet, warehouse tables), and the API that
+assets use beside them: the values they return, the audit log's rows, the step's attempt, and an empty table
+created ahead of its first load. Code outside this package imports these names from here only."""
 
+from medrobotics_dagster.io_managers.audit_log import AuditRecord, audit_failure, record_audit
+from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
 from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetIOManager
+from medrobotics_dagster.io_managers.step_facts import attempt_of
+from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA, WarehouseIOManager
+from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, create_if_missing
 
-__all__ = ["LakeParquetIOManager"]
+__all__ = [
+    "QUARANTINE_METADATA",
+    "AuditRecord",
+    "LakeParquetIOManager",
+    "PartitionedTables",
+    "StagedParquet",
+    "TableTarget",
+    "WarehouseIOManager",
+    "attempt_of",
+    "audit_failure",
+    "create_if_missing",
+    "record_audit",
+]

@@ -17,6 +17,7 @@ from psycopg2.extras import execute_values
 
 from medrobotics_dagster import column_types as t
 from medrobotics_dagster.column_types import Column
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.io_managers import warehouse_sql as sql
 from medrobotics_dagster.io_managers.step_facts import attempt_of, failure_status, log_retry
 
@@ -81,7 +82,6 @@ class AuditRecord:
 
     def failed(self, status: Status, exc: BaseException) -> AuditRecord:
         """This load's record as a failed (or retried) attempt: the cause's class, the first line, no rows."""
-        text = (exc.description if isinstance(exc, dg.Failure) else str(exc)).strip()
         cause = exc.__cause__ if isinstance(exc, dg.Failure) and exc.__cause__ is not None else exc
         return replace(
             self,
@@ -89,7 +89,7 @@ class AuditRecord:
             rows_loaded=0,
             rows_deleted=0,
             error_class=type(cause).__name__,
-            error_message=(text.splitlines()[0] if text else type(exc).__name__)[:ERROR_MESSAGE_LIMIT],
+            error_message=first_line(exc)[:ERROR_MESSAGE_LIMIT],
         )
 
     def by_day(self, figures: Mapping[str, Mapping[str, int]] | None = None) -> list[AuditRecord]:
@@ -165,7 +165,7 @@ def ensure_table(warehouse) -> None:
                 raise
 
 
-def record(warehouse, records: AuditRecord | Iterable[AuditRecord]) -> None:
+def record_audit(warehouse, records: AuditRecord | Iterable[AuditRecord]) -> None:
     """Write audit rows in a transaction of their own: loads that are not warehouse tables (the lake's), and
     failed or blocked loads (whose own transaction rolled back or never ran)."""
     ensure_table(warehouse)
@@ -188,7 +188,7 @@ def audit_failure(context, warehouse, asset_key, window, exc: BaseException) -> 
     if status == "retried":
         log_retry(context, asset_key.to_user_string(), exc)
     try:
-        record(warehouse, base.failed(status, exc).by_day())
+        record_audit(warehouse, base.failed(status, exc).by_day())
     except Exception as audit_exc:
         what = asset_key.to_user_string()
         context.log.warning(f"could not write the audit row of a failed load of {what}: {audit_exc}")

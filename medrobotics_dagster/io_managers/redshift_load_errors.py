@@ -22,6 +22,8 @@ from typing import Any, Literal, NamedTuple
 
 import psycopg2.extensions
 
+from medrobotics_dagster.error_text import first_line
+
 MAX_REJECTED_ROWS = 20
 
 # Server time, so that client clock skew cannot hide the COPY's rows. getdate() is the statement's start in the
@@ -87,17 +89,12 @@ def copy_session(cur: psycopg2.extensions.cursor, dialect: Literal["redshift", "
     return CopySession(int(pid), now)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _rollback(conn: psycopg2.extensions.connection, diagnosis: CopyDiagnosis) -> bool:
     try:
         conn.rollback()
         return True
     except Exception as exc:
-        diagnosis.diagnostic_errors.append(f"rollback: {_first_line(exc)}")
+        diagnosis.diagnostic_errors.append(f"rollback: {first_line(exc)}")
         return False
 
 
@@ -118,7 +115,7 @@ def describe_copy_failure(
                 rows = [{"source": source, **dict(zip(names, row, strict=True))} for row in cur.fetchall()]
             conn.rollback()
         except Exception as exc:
-            diagnosis.diagnostic_errors.append(f"{source}: {_first_line(exc)}")
+            diagnosis.diagnostic_errors.append(f"{source}: {first_line(exc)}")
             if not _rollback(conn, diagnosis):
                 break
             continue

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.faults import classify
 
 
@@ -49,10 +50,9 @@ def failure_status(context, exc: BaseException) -> str:
 def log_retry(context, what: str, exc: BaseException) -> None:
     """A failed attempt the RetryPolicy will repeat, at WARNING (Dagster's own STEP_UP_FOR_RETRY is DEBUG)."""
     attempt, allowed = attempt_of(context)
-    text = (exc.description if isinstance(exc, dg.Failure) else str(exc)).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
     context.log.warning(
-        f"attempt {attempt} of {allowed} of {what} failed ({classify(exc).kind} fault: {type(exc).__name__}: {first}); "
+        f"attempt {attempt} of {allowed} of {what} failed ({classify(exc).kind} fault: {type(exc).__name__}: "
+        f"{first_line(exc)}); "
         "retrying"
     )
 

@@ -16,13 +16,8 @@ from medrobotics_dagster.io_managers.step_facts import (
     partition_days,
     step_of,
 )
-from medrobotics_dagster.io_managers.warehouse_table_writer import (
-    REBUILD_TAG,
-    TableTarget,
-    TimeWindow,
-    read_rows,
-    replace_rows,
-)
+from medrobotics_dagster.io_managers.warehouse_table_writer import read_rows, replace_rows
+from medrobotics_dagster.io_managers.warehouse_tables import REBUILD_TAG, TableTarget, TimeWindow
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 

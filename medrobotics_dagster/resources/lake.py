@@ -15,14 +15,17 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.faults import PermanentFault
 
 # The lake's bucket policy rejects uploads that do not ask for server-side encryption (docs/architecture.md).
 SSE = {"ServerSideEncryption": "AES256"}
 KMS_KEY_SETTING = "MEDROBOTICS_LAKE_KMS_KEY_ID"
 
 
-class LakeObjectNotFound(FileNotFoundError):
-    """No object under that key (the same error for a directory and for S3)."""
+class LakeObjectNotFound(PermanentFault, FileNotFoundError):
+    """No object under that key (the same error for a directory and for S3); a retry would not find it either."""
+
+    reason = "lake object does not exist"
 
 
 def check_key(key: str, *, prefix: bool = False) -> str:

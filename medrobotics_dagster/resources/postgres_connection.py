@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import psycopg2
 import psycopg2.extensions
 
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.settings import ConfigError, environment, redact
 
 Dialect = Literal["postgres", "redshift"]
@@ -108,8 +109,7 @@ def connect(
     try:
         conn = psycopg2.connect(**params.libpq_kwargs())
     except psycopg2.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(setting, f"cannot connect to {redact(url)}: {reason}") from exc
+        raise ConfigError(setting, f"cannot connect to {redact(url)}: {first_line(exc)}") from exc
     if statement_timeout_s:
         # Redshift ignores `-c` startup options (psycopg2#1650), so set it in the session. Committed at once:
         # a SET inside a transaction that later rolls back would be undone with it.

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.resources.postgres_connection import transaction
 from medrobotics_dagster.synthetic import catalog, lake_io, source_schema
 from medrobotics_dagster.synthetic.errors import SourceNotEmpty
-from medrobotics_dagster.synthetic.telemetry import PREFIX, telemetry_objects
+from medrobotics_dagster.synthetic.telemetry import telemetry_objects
 from medrobotics_dagster.synthetic.world import build_world
 
 
@@ -67,12 +68,12 @@ def prepare(conn, lake: Lake, reset: bool) -> None:
     """Leave an empty operational schema and no raw telemetry, or refuse if data exists and reset is off."""
     if reset:
         source_schema.drop_tables(conn)
-        lake_io.delete_prefix(lake, PREFIX)
+        lake_io.delete_prefix(lake, RAW_TELEMETRY_PREFIX)
     source_schema.apply_schema(conn)
     filled = {table: n for table, n in source_schema.row_counts(conn).items() if n}
     if filled:
         listing = ", ".join(f"{table} ({n} rows)" for table, n in filled.items())
         raise SourceNotEmpty(f"the source database already holds data: {listing}; pass --reset to replace it")
-    if lake_io.has_objects(lake, PREFIX):
-        where = lake.uri(PREFIX.rstrip("/"))
+    if lake_io.has_objects(lake, RAW_TELEMETRY_PREFIX):
+        where = lake.uri(RAW_TELEMETRY_PREFIX.rstrip("/"))
         raise SourceNotEmpty(f"the lake already holds raw telemetry under {where}/; pass --reset to replace it")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from botocore.exceptions import BotoCoreError, ClientError
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.resources.lake import Lake
 
 # S3 puts are network round trips and parallelise well; local files are mostly syscalls under the GIL.
@@ -22,8 +23,7 @@ def lake_errors(action: str) -> Iterator[None]:
     try:
         yield
     except (OSError, BotoCoreError, ClientError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise settings.ConfigError(settings.LAKE_URL, f"cannot {action}: {reason}") from exc
+        raise settings.ConfigError(settings.LAKE_URL, f"cannot {action}: {first_line(exc)}") from exc
 
 
 def has_objects(lake: Lake, prefix: str) -> bool:

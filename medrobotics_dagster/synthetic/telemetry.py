@@ -8,9 +8,9 @@ from datetime import datetime
 
 import numpy as np
 
+from medrobotics_dagster.raw_telemetry_paths import raw_telemetry_key
 from medrobotics_dagster.synthetic import catalog, model_profiles
 
-PREFIX = "raw/telemetry/"
 TOOL_WEIGHTS = np.array([0.26, 0.18, 0.12, 0.14, 0.12, 0.06, 0.06, 0.06])
 # One %-template per line; procedure and robot ids are substituted once per procedure (they hold no '%').
 LINE = (
@@ -38,11 +38,6 @@ class TelemetrySpec:
         return cls(p["procedure_id"], p["robot_id"], p["start_time"], p["duration_minutes"], robot_model)
 
 
-def object_key(procedure_id: str, day: str) -> str:
-    """raw/telemetry/procedure-<procedure_id>/<YYYYMMDD>.json"""
-    return f"{PREFIX}procedure-{procedure_id}/{day}.json"
-
-
 def telemetry_files(spec: TelemetrySpec, seed: int) -> list[tuple[str, bytes, int]]:
     """(key, body, sample count) for each UTC day the procedure's samples fall on."""
     stamps, lines = sample_lines(spec, seed)
@@ -51,7 +46,7 @@ def telemetry_files(spec: TelemetrySpec, seed: int) -> list[tuple[str, bytes, in
     for end in [i for i in range(1, len(stamps)) if stamps[i][:10] != stamps[i - 1][:10]] + [len(stamps)]:
         day = stamps[begin][:10].replace("-", "")
         body = ("\n".join(lines[begin:end]) + "\n").encode()
-        files.append((object_key(spec.procedure_id, day), body, end - begin))
+        files.append((raw_telemetry_key(spec.procedure_id, day), body, end - begin))
         begin = end
     return files
 

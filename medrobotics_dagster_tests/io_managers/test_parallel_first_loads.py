@@ -9,7 +9,9 @@ import pyarrow as pa
 
 from medrobotics_dagster.column_types import Column, arrow_schema, integer, timestamp, varchar
 from medrobotics_dagster.io_managers.frames import StagedParquet, to_parquet
-from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, _manifest, replace_rows
+from medrobotics_dagster.io_managers.warehouse_copy import manifest
+from medrobotics_dagster.io_managers.warehouse_table_writer import replace_rows
+from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, TimeWindow
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster_tests.database import query
@@ -61,8 +63,8 @@ def test_the_redshift_manifest_lists_each_non_empty_staged_object_with_its_lengt
         data = to_parquet(day_rows("2024-03-01", count)) if count else b""
         lake.put(key, data)
         sizes[key] = len(data)
-    manifest = json.loads(_manifest(lake, StagedParquet(keys=keys, columns=COLUMNS, sizes=sizes)))
-    assert manifest == {
+    listed = json.loads(manifest(lake, StagedParquet(keys=keys, columns=COLUMNS, sizes=sizes)))
+    assert listed == {
         "entries": [
             {"url": f"s3://{s3_bucket}/lake/{keys[0]}", "mandatory": True, "meta": {"content_length": sizes[keys[0]]}},
             {"url": f"s3://{s3_bucket}/lake/{keys[2]}", "mandatory": True, "meta": {"content_length": sizes[keys[2]]}},

@@ -7,12 +7,8 @@ import pytest
 
 from medrobotics_dagster.io_managers.frames import columns_of
 from medrobotics_dagster.io_managers.warehouse_io_manager import WarehouseIOManager
-from medrobotics_dagster.io_managers.warehouse_table_writer import (
-    TableTarget,
-    TimeWindow,
-    WarehouseLoadError,
-    replace_rows,
-)
+from medrobotics_dagster.io_managers.warehouse_table_writer import replace_rows
+from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, TimeWindow, WarehouseLoadError
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake

@@ -19,6 +19,8 @@ import dagster as dg
 from pydantic import Field
 
 from medrobotics_dagster import settings
+from medrobotics_dagster.error_text import first_line
+from medrobotics_dagster.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 SNS_TOPIC_SETTING = "MEDROBOTICS_ALERT_SNS_TOPIC_ARN"
 WEBHOOK_SETTING = "MEDROBOTICS_ALERT_WEBHOOK_URL"
@@ -92,18 +94,13 @@ def partition_of(run: dg.DagsterRun) -> str | None:
     tags = run.tags
     if tags.get("dagster/partition"):
         return tags["dagster/partition"]
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     return f"{start}...{end}" if start and end else None
 
 
 def ui_url() -> str:
     """The Dagster UI's address for links in alerts (the local `dagster dev` one unless configured)."""
     return (os.environ.get(UI_URL_SETTING, "").strip() or LOCAL_UI_URL).rstrip("/")
-
-
-def _first_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[0].strip() if lines else ""
 
 
 def step_causes(context: dg.RunFailureSensorContext) -> list[dict]:
@@ -116,7 +113,7 @@ def step_causes(context: dg.RunFailureSensorContext) -> list[dict]:
         error = data.error if data else None
         cause = error.cause if error is not None and error.cause is not None else error
         text = described or (cause.message if cause is not None else event.message)
-        steps.append({"step": event.step_key, "error": _first_line(text)})
+        steps.append({"step": event.step_key, "error": first_line(text)})
     return steps
 
 
@@ -133,7 +130,7 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
                 "asset": evaluation.asset_key.to_user_string(),
                 "check": evaluation.check_name,
                 "severity": evaluation.severity.value,
-                "description": _first_line(evaluation.description),
+                "description": first_line(evaluation.description),
                 "metadata": json.loads(json.dumps(metadata, default=str)),
             }
         )
@@ -154,7 +151,7 @@ def failure_report(context: dg.RunFailureSensorContext) -> tuple[str, str, dict]
     lines += [f"Check {c['asset']} {c['check']} failed: {c['description'] or c['metadata']}" for c in checks]
     lines += [f"Step {s['step']}: {s['error']}" for s in steps]
     if not steps:
-        lines.append(f"Reason: {_first_line(context.failure_event.message)}")
+        lines.append(f"Reason: {first_line(context.failure_event.message)}")
     lines.append(f"UI: {link}")
     details = {
         "job_name": run.job_name,

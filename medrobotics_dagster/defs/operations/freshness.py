@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import dagster as dg
 
+from medrobotics_dagster.defs.operations.schedule import DAILY_HOUR_UTC
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY as TELEMETRY_FACT_KEY
 from medrobotics_dagster.defs.warehouse import dbt_assets
 
-DEADLINE_CRON = "0 5 * * *"  # 05:00 UTC: two hours after the schedule's 03:00 tick
-LOAD_WINDOW = timedelta(hours=2)  # materialized between 03:00 and 05:00 UTC
+LOAD_WINDOW = timedelta(hours=2)  # materialized within two hours of the schedule's tick
+DEADLINE_CRON = f"0 {DAILY_HOUR_UTC + LOAD_WINDOW // timedelta(hours=1)} * * *"
 
 daily_load_freshness = dg.FreshnessPolicy.cron(
     deadline_cron=DEADLINE_CRON, lower_bound_delta=LOAD_WINDOW, timezone="UTC"

@@ -17,7 +17,7 @@ daily_warehouse_schedule = dg.build_schedule_from_partitioned_job(
     name="daily_warehouse_schedule",
     hour_of_day=DAILY_HOUR_UTC,
     minute_of_hour=0,
-    description="03:00 UTC: dimensions, then yesterday's facts (procedures, telemetry), then the views.",
+    description=f"{DAILY_HOUR_UTC:02d}:00 UTC: dimensions, then yesterday's facts (procedures, telemetry), then views.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     tags={"medrobotics/trigger": "daily_schedule"},
 )

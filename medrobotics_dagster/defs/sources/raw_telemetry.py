@@ -3,11 +3,12 @@
 import dagster as dg
 
 from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 
-RAW_TELEMETRY_PREFIX = "raw/telemetry/"
+RAW_TELEMETRY_KEY = dg.AssetKey(["raw", "telemetry"])
 
 raw_telemetry_spec = dg.AssetSpec(
-    key=dg.AssetKey(["raw", "telemetry"]),
+    key=RAW_TELEMETRY_KEY,
     description=(
         "Telemetry files under raw/telemetry/procedure-<procedure_id>/<YYYYMMDD>.json[.gz], one partition per UTC day."
     ),

@@ -7,11 +7,11 @@ import pandas as pd
 
 from medrobotics_dagster.defs.sources.operational_tables import OPERATIONAL_TABLES, source_table_key
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
-from medrobotics_dagster.io_managers.audit_log import audit_failure
-from medrobotics_dagster.io_managers.warehouse_sql import qualified, quote_ident
+from medrobotics_dagster.io_managers import audit_failure
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import SourceDatabase, Warehouse
 from medrobotics_dagster.resources.pseudonymizer import Pseudonymizer
+from medrobotics_dagster.sql_identifiers import qualified, quote_ident
 
 STAGING_SCHEMA = "staging"
 

@@ -18,24 +18,33 @@ from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.defs.sources.raw_telemetry import raw_telemetry_spec
 from medrobotics_dagster.defs.staging.operational_extracts import STAGING_SCHEMA, staging_key
 from medrobotics_dagster.defs.telemetry.day_stream import DayStream
-from medrobotics_dagster.defs.telemetry.parse_samples import ProcedureInfo
+from medrobotics_dagster.defs.telemetry.fact_rows import ProcedureInfo
 from medrobotics_dagster.defs.telemetry.raw_files import (
     ARCHIVE_PREFIX,
-    RAW_TELEMETRY_PREFIX,
     RawFile,
     classify,
     from_archive,
 )
-from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_COLUMNS
+from medrobotics_dagster.defs.telemetry.schema import (
+    FACT_COLUMNS,
+    FACT_DISTKEY,
+    FACT_SORTKEY,
+    QUARANTINE_COLUMNS,
+)
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
-from medrobotics_dagster.io_managers import audit_log
-from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
-from medrobotics_dagster.io_managers.step_facts import attempt_of
-from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA
-from medrobotics_dagster.io_managers.warehouse_sql import qualified
+from medrobotics_dagster.io_managers import (
+    QUARANTINE_METADATA,
+    PartitionedTables,
+    StagedParquet,
+    attempt_of,
+    audit_failure,
+    record_audit,
+)
 from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
+from medrobotics_dagster.sql_identifiers import qualified
 
 SAMPLES_KEY = dg.AssetKey(["lake", "telemetry_samples"])
 FACT_KEY = dg.AssetKey(["warehouse", "fact_procedure_telemetry"])
@@ -196,7 +205,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         with fail_fast_on_permanent_faults("reading the extracted procedures"):
             procedures = procedures_by_day(warehouse, window.start, window.end)
     except Exception as exc:
-        audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc)
+        audit_failure(context, warehouse, SAMPLES_KEY, window, exc)
         raise
     stream = DayStream(
         lake,
@@ -205,7 +214,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         config.archive_processed_files,
         context.log,
         QUARANTINE_KEY.to_user_string(),
-        on_error=lambda exc: audit_log.audit_failure(context, warehouse, SAMPLES_KEY, window, exc),
+        on_error=lambda exc: audit_failure(context, warehouse, SAMPLES_KEY, window, exc),
     )
     yield dg.Output(
         PartitionedTables(
@@ -217,7 +226,7 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         output_name=SAMPLES_KEY.to_python_identifier(),
     )
     run_id, attempt = context.run.run_id, attempt_of(context)[0]
-    audit_log.record(
+    record_audit(
         warehouse,
         stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
         + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
@@ -259,8 +268,8 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         "partition_expr": "sample_timestamp",
         **column_schema_metadata(FACT_COLUMNS),
         "schema": WAREHOUSE_SCHEMA,
-        "redshift_distkey": "procedure_key",
-        "redshift_sortkey": ["procedure_key", "sample_timestamp"],
+        "redshift_distkey": FACT_DISTKEY,
+        "redshift_sortkey": list(FACT_SORTKEY),
     },
 )
 def fact_procedure_telemetry(samples: StagedParquet) -> StagedParquet:

@@ -6,9 +6,9 @@ from datetime import datetime
 import dagster as dg
 
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, WAREHOUSE_SCHEMA
-from medrobotics_dagster.io_managers.warehouse_sql import qualified
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster.sql_identifiers import qualified
 
 KEYS_CHECK_SQL = """
 SELECT

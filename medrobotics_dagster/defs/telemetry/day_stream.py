@@ -12,12 +12,16 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import pyarrow as pa
 
-from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, ProcedureInfo, parse_day
+from medrobotics_dagster.defs.telemetry.fact_rows import ProcedureInfo
+from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, parse_day
 from medrobotics_dagster.defs.telemetry.raw_files import RawFile, archive_key
-from medrobotics_dagster.io_managers.audit_log import AuditRecord
+from medrobotics_dagster.defs.telemetry.schema import QUARANTINE_COLUMNS, varchar_length
+from medrobotics_dagster.io_managers import AuditRecord
 from medrobotics_dagster.resources.lake import Lake
 
 S3_FETCH_WORKERS = 16
+SOURCE_KEY_MAX_CHARS = varchar_length(QUARANTINE_COLUMNS, "source_key")
+REASON_MAX_CHARS = varchar_length(QUARANTINE_COLUMNS, "reason")
 
 
 def procedures_for_day(by_day: dict[date, dict[str, ProcedureInfo]], day: date) -> dict[str, ProcedureInfo]:
@@ -88,9 +92,9 @@ class DayStream:
                 {
                     "partition_start": _midnight(day),
                     "load_id": self.load_id,
-                    "source_key": rejected.source_key[:1024],
+                    "source_key": rejected.source_key[:SOURCE_KEY_MAX_CHARS],
                     "line_number": rejected.line_number,
-                    "reason": rejected.reason[:500],
+                    "reason": rejected.reason[:REASON_MAX_CHARS],
                     "raw_line": rejected.raw_line,
                     "quarantined_at": self.loaded_at,
                 }

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from medrobotics_dagster.defs.sources.raw_telemetry import RAW_TELEMETRY_PREFIX
+from medrobotics_dagster.raw_telemetry_paths import KEY_PATTERN, RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import LakeObject, check_key
 
 ARCHIVE_PREFIX = "archive/telemetry/"
-KEY_PATTERN = re.compile(r"^raw/telemetry/procedure-(?P<procedure_id>[^/]+)/(?P<day>\d{8})\.json(?P<gzip>\.gz)?$")
 
 
 @dataclass(frozen=True)

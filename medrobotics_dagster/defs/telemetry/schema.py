@@ -39,6 +39,9 @@ FACT_COLUMNS: list[Column] = [
     Column("extra_fields", t.json()),
     Column("created_at", t.timestamp(), nullable=False),
 ]
+# The fact's Redshift layout: a procedure's samples on one slice, in time order.
+FACT_DISTKEY = "procedure_key"
+FACT_SORTKEY = ("procedure_key", "sample_timestamp")
 
 RAW_LINE_MAX_CHARS = 1000
 
@@ -51,3 +54,8 @@ QUARANTINE_COLUMNS: list[Column] = [
     Column("raw_line", t.varchar(RAW_LINE_MAX_CHARS)),
     Column("quarantined_at", t.timestamp(), nullable=False),
 ]
+
+
+def varchar_length(columns: list[Column], name: str) -> int:
+    """The declared length of a VARCHAR column: text longer than this is refused, or cut to it."""
+    return next(c.type.length for c in columns if c.name == name)

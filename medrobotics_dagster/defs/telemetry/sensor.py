@@ -12,7 +12,7 @@ as last loaded: a day runs again when its version changes — a new or overwritt
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,13 +22,14 @@ from medrobotics_dagster.defs.staging.operational_extracts import staging_key
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
 from medrobotics_dagster.defs.telemetry.raw_files import (
     ARCHIVE_PREFIX,
-    RAW_TELEMETRY_PREFIX,
     RawFile,
+    classify,
     day_versions,
     from_archive,
     parse_key,
 )
-from medrobotics_dagster.partitions import daily_partitions
+from medrobotics_dagster.partitions import daily_partitions, day_ranges, range_tags
+from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import Lake, LakeObject
 
 # Files whose LastModified is this much older than the watermark are taken as handled.
@@ -84,17 +85,6 @@ def new_objects(objects: list[LakeObject], cursor: TelemetryCursor) -> list[Lake
     return sorted(fresh, key=lambda o: (o.last_modified, o.key))
 
 
-def contiguous_ranges(days: Iterable[date], max_days: int = MAX_DAYS_PER_RUN) -> list[tuple[date, date]]:
-    """Sorted days grouped into runs of consecutive days, each at most `max_days` long."""
-    ranges: list[list[date]] = []
-    for day in sorted(set(days)):
-        if ranges and day - ranges[-1][1] == timedelta(days=1) and (day - ranges[-1][0]).days < max_days:
-            ranges[-1][1] = day
-        else:
-            ranges.append([day, day])
-    return [(first, last) for first, last in ranges]
-
-
 def changed_days(
     candidate_days: set[str], versions: dict[str, str], known: dict[str, str], waiting: set[str]
 ) -> tuple[set[str], dict[str, str]]:
@@ -108,22 +98,13 @@ def changed_days(
     return load, following
 
 
-def run_request_for(first: date, last: date, state: str) -> dg.RunRequest:
-    """One run for a day or a range; its run_key changes with the days' data versions (`state`)."""
+def run_request_for(start: str, end: str, state: str) -> dg.RunRequest:
+    """One run for a day or a range (partition keys); its run_key changes with the days' data versions (`state`)."""
     batch = hashlib.sha256(state.encode()).hexdigest()[:16]
-    start, end = first.isoformat(), last.isoformat()
-    if first == last:
-        return dg.RunRequest(
-            run_key=f"telemetry:{start}:{batch}", partition_key=start, tags={"medrobotics/trigger": "raw_telemetry"}
-        )
-    return dg.RunRequest(
-        run_key=f"telemetry:{start}..{end}:{batch}",
-        tags={
-            "dagster/asset_partition_range_start": start,
-            "dagster/asset_partition_range_end": end,
-            "medrobotics/trigger": "raw_telemetry",
-        },
-    )
+    trigger = {"medrobotics/trigger": "raw_telemetry"}
+    if start == end:
+        return dg.RunRequest(run_key=f"telemetry:{start}:{batch}", partition_key=start, tags=trigger)
+    return dg.RunRequest(run_key=f"telemetry:{start}..{end}:{batch}", tags={**range_tags(start, end), **trigger})
 
 
 def evaluate(
@@ -149,19 +130,16 @@ def evaluate(
     handled = dict(cursor.handled)
     pending = {k: e for k, e in cursor.pending.items() if k in listed and k not in candidate_keys}
     to_load: dict[date, list[RawFile]] = {}
-    malformed, too_early = [], []
-    for obj in candidates:
-        raw = parse_key(obj)
-        if raw is None:
-            malformed.append(obj.key)
-        elif first_day is None or raw.day < first_day:
-            too_early.append(obj.key)
+    files, malformed = classify(candidates)
+    too_early = []
+    for raw in files:
+        if first_day is None or raw.day < first_day:
+            too_early.append(raw.key)
         elif raw.day > last_day:
-            pending[obj.key] = obj.etag  # its day is not a partition yet: ask again when it is
-            continue
+            pending[raw.key] = raw.etag  # its day is not a partition yet: ask again when it is
         elif not (first_tick and raw.day.isoformat() in materialized_days):
             to_load.setdefault(raw.day, []).append(raw)
-        handled[obj.key] = obj.etag
+    handled.update({obj.key: obj.etag for obj in candidates if obj.key not in pending})
     if malformed:
         log.warning(f"skipped {len(malformed)} key(s) that do not follow the contract, e.g. {malformed[0]!r}")
     if too_early:
@@ -202,11 +180,10 @@ def _requests(
     in_range = [raw for raw in raws if first_day is not None and first_day <= raw.day <= last_day]
     versions = day_versions(in_range)
     load, following = changed_days({day.isoformat() for day in to_load}, versions, known, waiting)
-    ranges = contiguous_ranges(date.fromisoformat(day) for day in load)
     requests = []
-    for a, b in ranges:
-        days = [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
-        requests.append(run_request_for(a, b, "\n".join(f"{d}:{known.get(d)}->{versions.get(d)}" for d in days)))
+    for start, end in day_ranges(load, max_days=MAX_DAYS_PER_RUN):
+        days = [day for day in sorted(load) if start <= day <= end]  # a range holds consecutive days only
+        requests.append(run_request_for(start, end, "\n".join(f"{d}:{known.get(d)}->{versions.get(d)}" for d in days)))
     return requests, following
 
 

@@ -120,8 +120,8 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     """Create, EMPTY, any table the views read that was never loaded: the telemetry fact through its own loader's
     DDL (the columns module owns it), the dbt facts by a dbt run over an empty window. Rows are never touched."""
     from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, WAREHOUSE_SCHEMA
-    from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
-    from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, create_if_missing
+    from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, FACT_DISTKEY, FACT_SORTKEY
+    from medrobotics_dagster.io_managers import TableTarget, create_if_missing
 
     create_if_missing(  # never re-created empty when Dagster lists loaded days of it: that would hide its loss
         warehouse,
@@ -129,8 +129,8 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             WAREHOUSE_SCHEMA,
             FACT_KEY.path[-1],
             FACT_COLUMNS,
-            distkey="procedure_key",
-            sortkey=("procedure_key", "sample_timestamp"),
+            distkey=FACT_DISTKEY,
+            sortkey=FACT_SORTKEY,
             known_partitions=len(context.instance.get_materialized_partitions(FACT_KEY)),
         ),
     )

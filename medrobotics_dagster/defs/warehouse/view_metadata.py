@@ -13,6 +13,7 @@ import dagster as dg
 import psycopg2
 from psycopg2 import sql
 
+from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.resources.databases import Warehouse
 
 PREVIEW_ROWS = 5
@@ -189,7 +190,7 @@ def with_view_metadata(
         try:
             extra = view_metadata(warehouse, node["schema"], node["alias"] or node["name"], summary)
         except psycopg2.Error as exc:
-            log.warning(f"{node['name']}: no preview or figures this time: {str(exc).strip().splitlines()[0]}")
+            log.warning(f"{node['name']}: no preview or figures this time: {first_line(exc)}")
             yield event
             continue
         yield event.with_metadata({**event.metadata, **extra})

@@ -17,7 +17,8 @@ import time
 import pandas as pd
 
 from medrobotics_dagster.io_managers.frames import columns_of
-from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, TimeWindow, replace_rows
+from medrobotics_dagster.io_managers.warehouse_table_writer import replace_rows
+from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, TimeWindow
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster_tests.conftest import SERVER_URL

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, telemetry_assets
-from medrobotics_dagster.io_managers.warehouse_table_writer import REBUILD_TAG
+from medrobotics_dagster.io_managers.warehouse_tables import REBUILD_TAG
 from medrobotics_dagster_tests.database import execute, query
 from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources
 from medrobotics_dagster_tests.defs.telemetry.test_telemetry_assets import lines
@@ -106,7 +106,7 @@ def test_a_first_load_creates_the_table(world):
 def test_the_views_do_not_recreate_a_lost_fact_empty(warehouse_url):
     """The views step creates a never-loaded fact empty, but not one Dagster lists loaded days of."""
     from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
-    from medrobotics_dagster.io_managers.warehouse_table_writer import LostTable, TableTarget, create_if_missing
+    from medrobotics_dagster.io_managers.warehouse_tables import LostTable, TableTarget, create_if_missing
     from medrobotics_dagster.resources.databases import Warehouse
 
     warehouse = Warehouse(url=warehouse_url)

@@ -18,13 +18,8 @@ import pytest
 
 from medrobotics_dagster.column_types import arrow_schema
 from medrobotics_dagster.defs.telemetry.assets import stable_procedure_key
-from medrobotics_dagster.defs.telemetry.parse_samples import (
-    DayResult,
-    ProcedureInfo,
-    local_time_keys,
-    parse_day,
-    telemetry_keys,
-)
+from medrobotics_dagster.defs.telemetry.fact_rows import ProcedureInfo, local_time_keys, telemetry_keys
+from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, parse_day
 from medrobotics_dagster.defs.telemetry.raw_files import RawFile, parse_key
 from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, RAW_LINE_MAX_CHARS
 from medrobotics_dagster.resources.lake import LakeObject

@@ -11,7 +11,6 @@ from medrobotics_dagster.defs.telemetry.assets import SAMPLES_KEY
 from medrobotics_dagster.defs.telemetry.sensor import (
     MAX_DAYS_PER_RUN,
     TelemetryCursor,
-    contiguous_ranges,
     evaluate,
     raw_telemetry_sensor,
 )
@@ -166,12 +165,6 @@ def test_objects_older_than_the_overlap_window_are_taken_as_handled_and_the_curs
     assert len(cursor.handled) == 1  # only what lies inside the overlap window is remembered
     requests, _ = evaluate(objects, cursor, set(), now, Log())
     assert requests == []
-
-
-def test_contiguous_ranges_split_at_gaps_and_at_the_cap():
-    days = [datetime(2024, 1, d).date() for d in (1, 2, 3, 5, 6)]
-    assert contiguous_ranges(days) == [(days[0], days[2]), (days[3], days[4])]
-    assert len(contiguous_ranges([datetime(2024, 1, 1).date() + timedelta(days=i) for i in range(10)], max_days=4)) == 3
 
 
 def test_a_deleted_file_reloads_its_day(lake):
