@@ -4,27 +4,8 @@
 
 with
 
--- digits cross-joined into day numbers: generate_series does not run on Redshift's compute nodes
 digits as (
-    select 0 as digit
-    union all
-    select 1
-    union all
-    select 2
-    union all
-    select 3
-    union all
-    select 4
-    union all
-    select 5
-    union all
-    select 6
-    union all
-    select 7
-    union all
-    select 8
-    union all
-    select 9
+    {{ digits() }}
 ),
 
 day_offsets as (
