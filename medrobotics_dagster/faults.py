@@ -288,11 +288,7 @@ def fail_fast_on_permanent_faults(action: str) -> Iterator[None]:
         fault = classify(exc)
         if fault.permanent:
             raise permanent_failure(action, exc, fault) from exc
-        if fault.kind == "transient":
-            dg.get_dagster_logger().warning(
-                f"{action}: transient fault ({fault.reason}): {_first_line(exc)}; left to the retry policy"
-            )
-        raise
+        raise  # the step logs the retry at WARNING (io_managers/step_facts.py: retries_logged)
 
 
 # ---------------------------------------------------------------------------------------------------------- dbt
@@ -322,9 +318,20 @@ def classify_dbt_failures(failures: list[tuple[str, str, str]], error_text: str 
     return known or Fault("permanent", "dbt compilation or SQL error")
 
 
+class DbtConnectionLost(ConnectionError):
+    """dbt lost, or could not open, its database connection: the step's RetryPolicy runs it again."""
+
+
+def _connection_line(error_text: str) -> str:
+    """The line of dbt's error text that names the lost or refused connection (else its first line)."""
+    lines = [line.strip() for line in error_text.splitlines() if line.strip()]
+    found = next((line for line in lines if classify_database_message(line)), None)
+    return found or (lines[0] if lines else "see the dbt logs")
+
+
 def raise_for_dbt_failure(invocation, error_text: str = "", action: str = "dbt build") -> None:
     """After a dbt invocation failed: `dg.Failure(allow_retries=False)` listing the failed nodes when the fault
-    is permanent; nothing when it is transient (the caller re-raises for the RetryPolicy)."""
+    is permanent; `DbtConnectionLost` with dbt's own message when it is transient (the RetryPolicy retries it)."""
     try:
         run_results = invocation.get_artifact("run_results.json")
     except Exception:  # dbt stopped before writing its results (a parse or connection error)
@@ -332,7 +339,8 @@ def raise_for_dbt_failure(invocation, error_text: str = "", action: str = "dbt b
     failures = dbt_failures(run_results)
     fault = classify_dbt_failures(failures, error_text)
     if not fault.permanent:
-        return
+        message = next((message for _, _, message in failures if message), "") or _connection_line(error_text)
+        raise DbtConnectionLost(f"{action}: {fault.reason}: {message[:300]}")
     listed = "; ".join(f"{node} {status}: {message[:200]}" for node, status, message in failures[:5])
     raise dg.Failure(
         description=f"{action} failed permanently ({fault.reason}): {listed or error_text.splitlines()[0] if error_text else 'see the dbt logs'}. "

@@ -29,7 +29,7 @@ from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, QUARANTINE_C
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
 from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
-from medrobotics_dagster.io_managers.step_facts import attempt_of
+from medrobotics_dagster.io_managers.step_facts import attempt_of, retries_logged
 from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA
 from medrobotics_dagster.io_managers.warehouse_sql import qualified
 from medrobotics_dagster.partitions import daily_partitions
@@ -207,11 +207,12 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         output_name=SAMPLES_KEY.to_python_identifier(),
     )
     run_id, attempt = context.run.run_id, attempt_of(context)[0]
-    audit_log.record(
-        warehouse,
-        stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
-        + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
-    )
+    with retries_logged(context, f"audit rows of {SAMPLES_KEY.to_user_string()}"):
+        audit_log.record(
+            warehouse,
+            stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
+            + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
+        )
     quarantine = pa.Table.from_pylist(stream.quarantine_rows, schema=arrow_schema(QUARANTINE_COLUMNS))
     yield dg.Output(quarantine, output_name=QUARANTINE_KEY.to_python_identifier(), metadata={"load_id": stream.load_id})
     yield dg.AssetCheckResult(

@@ -12,6 +12,7 @@ from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_m
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
+from medrobotics_dagster.io_managers.step_facts import retries_logged
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 
@@ -41,12 +42,14 @@ DBT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EX
 
 def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     """Stream a dbt invocation's events with column metadata and column lineage; on failure, a deterministic
-    problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass."""
+    problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass,
+    and a lost connection is retried with a WARNING naming the attempt and dbt's message."""
     try:
         yield from invocation.stream().fetch_column_metadata()
     except DagsterDbtCliRuntimeError as exc:
-        raise_for_dbt_failure(invocation, str(exc))  # permanent: fails at once, not retried
-        raise  # a dropped connection: the RetryPolicy tries again
+        context = invocation.context
+        with retries_logged(context, f"dbt step {context.op_def.name}"):
+            raise_for_dbt_failure(invocation, str(exc))  # permanent: fails at once; a lost connection: retried
     finally:
         prune_invocation_targets()
 
@@ -146,7 +149,10 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
 )
 def warehouse_views(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """The analysts' views over the facts and dimensions (late-binding on Redshift), with their grain tests."""
-    with fail_fast_on_permanent_faults("preparing the views' input tables"):  # a lost fact table is not retried
+    with (
+        retries_logged(context, "preparing the views' input tables"),
+        fail_fast_on_permanent_faults("preparing the views' input tables"),  # a lost fact table is not retried
+    ):
         ensure_view_inputs(context, dbt, warehouse)
     with dbt_warehouse_env(warehouse):
         # cautious: only tests whose every parent is in this step (the telemetry key relationship tests, which
