@@ -28,6 +28,11 @@ def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
     }
 
 
+# The telemetry fact is created by its loader or the views step, which refuse to re-create a lost one; dbt's own
+# on-run-start hook (macros/telemetry_fact.sql) is for dbt run by hand.
+DAGSTER_OWNS_TELEMETRY_FACT = {"MEDROBOTICS_DBT_CREATE_TELEMETRY_FACT": "false"}
+
+
 def dbt_window_env(first_day: str, end_day: str) -> dict[str, str]:
     """The incremental facts' partition window [first_day, end_day) for macros/partition_window.sql."""
     return {"MEDROBOTICS_DBT_MIN_DATE": first_day, "MEDROBOTICS_DBT_MAX_DATE": end_day}
@@ -40,7 +45,7 @@ def dbt_warehouse_env(warehouse: Warehouse, window: dict[str, str] | None = None
     (else every call re-parses)."""
     from medrobotics_dagster.defs.warehouse.dbt_project import ensure_partial_parse
 
-    connection = dbt_connection_env(warehouse.resolved_url(), warehouse.dialect)
+    connection = {**dbt_connection_env(warehouse.resolved_url(), warehouse.dialect), **DAGSTER_OWNS_TELEMETRY_FACT}
     # dbt partial-parses only when the profile matches the one target/partial_parse.msgpack was written with.
     ensure_partial_parse(connection)
     with dbt_process_env({**connection, **dbt_window_env("", ""), **(window or {})}):
