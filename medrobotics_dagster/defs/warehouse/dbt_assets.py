@@ -54,6 +54,13 @@ def run_dbt(invocation: DbtCliInvocation) -> Iterator:
         prune_invocation_targets()
 
 
+def telemetry_fact_loaded(context: dg.AssetExecutionContext) -> bool:
+    """Dagster lists loaded days of the telemetry fact: dbt must not create it empty when it is missing."""
+    from medrobotics_dagster.defs.telemetry.assets import FACT_KEY
+
+    return bool(context.instance.get_materialized_partitions(FACT_KEY))
+
+
 manifest_path = ensure_manifest()
 use_waiting_imap()
 
@@ -71,7 +78,7 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     """Snapshots, SCD2 dimensions, dim_date and dim_time, built with `dbt build`."""
     # cautious: a test runs only when all its parents are in this run; the facts' relationship tests belong
     # to the daily runs (on a fresh warehouse the facts do not exist yet here).
-    with dbt_warehouse_env(warehouse):
+    with dbt_warehouse_env(warehouse, telemetry_fact_loaded=telemetry_fact_loaded(context)):
         invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
         yield from run_dbt(invocation)
 
@@ -94,7 +101,7 @@ def partition_window_env(context: dg.AssetExecutionContext) -> dict[str, str]:
 )
 def daily_fact_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """fact_procedures and its quarantine, replaced exactly for the partition window."""
-    with dbt_warehouse_env(warehouse, partition_window_env(context)):
+    with dbt_warehouse_env(warehouse, partition_window_env(context), telemetry_fact_loaded(context)):
         invocation = dbt.cli(["build"], context=context)
         yield from run_dbt(invocation)
 
@@ -121,6 +128,7 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
     from medrobotics_dagster.io_managers.warehouse_table_writer import TableTarget, create_if_missing
 
+    loaded = len(context.instance.get_materialized_partitions(FACT_KEY))
     create_if_missing(  # never re-created empty when Dagster lists loaded days of it: that would hide its loss
         warehouse,
         TableTarget(
@@ -129,13 +137,13 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             FACT_COLUMNS,
             distkey="procedure_key",
             sortkey=("procedure_key", "sample_timestamp"),
-            known_partitions=len(context.instance.get_materialized_partitions(FACT_KEY)),
+            known_partitions=loaded,
         ),
     )
     missing = missing_tables(warehouse, "analytics", DBT_FACTS)
     if missing:
         context.log.info(f"creating empty {', '.join(missing)} before the views (no partition loaded yet)")
-        with dbt_warehouse_env(warehouse, EMPTY_WINDOW):
+        with dbt_warehouse_env(warehouse, EMPTY_WINDOW, telemetry_fact_loaded=bool(loaded)):
             dbt.cli(["run", "--select", " ".join(missing)], manifest=manifest_path).wait()
 
 
@@ -154,7 +162,7 @@ def warehouse_views(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
         fail_fast_on_permanent_faults("preparing the views' input tables"),  # a lost fact table is not retried
     ):
         ensure_view_inputs(context, dbt, warehouse)
-    with dbt_warehouse_env(warehouse):
+    with dbt_warehouse_env(warehouse, telemetry_fact_loaded=telemetry_fact_loaded(context)):
         # cautious: only tests whose every parent is in this step (the telemetry key relationship tests, which
         # also read dim_time / fact_procedures, run in plain `dbt build`, not as observations here)
         invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
