@@ -15,6 +15,7 @@ LAKE_URL = "MEDROBOTICS_LAKE_URL"
 REDSHIFT_IAM_ROLE = "MEDROBOTICS_REDSHIFT_IAM_ROLE"
 DAGSTER_STORAGE_URL = "MEDROBOTICS_DAGSTER_STORAGE_URL"
 HISTORY_START = "MEDROBOTICS_HISTORY_START"
+FILE_SENSOR_INTERVAL = "MEDROBOTICS_FILE_SENSOR_INTERVAL_S"
 
 ENVIRONMENTS = ("local", "prod")
 SOURCE_DB_NAME = "medrobotics_source"
@@ -49,6 +50,20 @@ def history_start() -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ConfigError(HISTORY_START, f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+DEFAULT_FILE_SENSOR_INTERVAL_S = 30
+
+
+def file_sensor_interval() -> int:
+    """Seconds between two looks of the file sensor at raw/telemetry/ (MEDROBOTICS_FILE_SENSOR_INTERVAL_S): a
+    file waits half of it on average. Read when the definitions are built."""
+    text = os.environ.get(FILE_SENSOR_INTERVAL, "").strip()
+    if not text:
+        return DEFAULT_FILE_SENSOR_INTERVAL_S
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(FILE_SENSOR_INTERVAL, f"expected a whole number of seconds, at least 1, got {text!r}")
+    return int(text)
 
 
 def warehouse_dialect() -> str:

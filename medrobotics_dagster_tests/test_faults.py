@@ -230,7 +230,9 @@ def facilities_extract(monkeypatch, retry_policy: dg.RetryPolicy = FAST_RETRY) -
     return operational_extracts.build_extract_asset(extract)
 
 
-def materialize_extract(asset, source_url: str, warehouse_url: str, tmp_path) -> dg.ExecuteInProcessResult:
+def materialize_extract(
+    asset, source_url: str, warehouse_url: str, tmp_path, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     warehouse = Warehouse(url=warehouse_url)
     lake = Lake(url=str(tmp_path / "lake"))
     return dg.materialize(
@@ -241,6 +243,7 @@ def materialize_extract(asset, source_url: str, warehouse_url: str, tmp_path) ->
             "warehouse_io_manager": WarehouseIOManager(warehouse=warehouse, lake=lake),
             "pseudonymizer": Pseudonymizer(key="k" * 32),
         },
+        instance=instance,
         raise_on_error=False,
     )
 
@@ -399,7 +402,8 @@ def test_a_warehouse_closed_for_maintenance_is_retried_with_a_warning_and_the_lo
     warnings = [e.user_message for e in instance.all_logs(result.run_id) if e.level == logging.WARNING]
     assert any(
         m.startswith(
-            "attempt 1 of 3 of staging/readings failed (transient fault: ConfigError: MEDROBOTICS_WAREHOUSE_URL"
+            "attempt 1 of 3 of staging/readings failed (transient fault, connection lost or refused): "
+            "MEDROBOTICS_WAREHOUSE_URL"
         )
         and "not currently accepting connections" in m
         for m in warnings

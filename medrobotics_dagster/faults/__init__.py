@@ -17,10 +17,16 @@ recognise is left to the retry policy (bounded), never turned into an immediate 
 from medrobotics_dagster.faults.aws import classify_aws_error
 from medrobotics_dagster.faults.classify import classify, fail_fast_on_permanent_faults, permanent_failure
 from medrobotics_dagster.faults.database import classify_database_error, classify_database_message
-from medrobotics_dagster.faults.dbt import classify_dbt_failures, dbt_failures, raise_for_dbt_failure
+from medrobotics_dagster.faults.dbt import (
+    DbtConnectionLost,
+    classify_dbt_failures,
+    dbt_failures,
+    raise_for_dbt_failure,
+)
 from medrobotics_dagster.faults.fault import Fault, Kind, PermanentFault
 
 __all__ = [
+    "DbtConnectionLost",
     "Fault",
     "Kind",
     "PermanentFault",

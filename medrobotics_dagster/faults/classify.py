@@ -78,8 +78,4 @@ def fail_fast_on_permanent_faults(action: str) -> Iterator[None]:
         fault = classify(exc)
         if fault.permanent:
             raise permanent_failure(action, exc, fault) from exc
-        if fault.kind == "transient":
-            dg.get_dagster_logger().warning(
-                f"{action}: transient fault ({fault.reason}): {first_line(exc)}; left to the retry policy"
-            )
-        raise
+        raise  # the step logs the retry at WARNING (io_managers/step_facts.py: retries_logged)

@@ -33,9 +33,20 @@ def classify_dbt_failures(failures: list[tuple[str, str, str]], error_text: str 
     return known or Fault("permanent", "dbt compilation or SQL error")
 
 
+class DbtConnectionLost(ConnectionError):
+    """dbt lost, or could not open, its database connection: the step's RetryPolicy runs it again."""
+
+
+def _connection_line(error_text: str) -> str:
+    """The line of dbt's error text that names the lost or refused connection (else its first line)."""
+    lines = [line.strip() for line in error_text.splitlines() if line.strip()]
+    found = next((line for line in lines if classify_database_message(line)), None)
+    return found or (lines[0] if lines else "see the dbt logs")
+
+
 def raise_for_dbt_failure(invocation, error_text: str = "", action: str = "dbt build") -> None:
     """After a dbt invocation failed: `dg.Failure(allow_retries=False)` listing the failed nodes when the fault
-    is permanent; nothing when it is transient (the caller re-raises for the RetryPolicy)."""
+    is permanent; `DbtConnectionLost` with dbt's own message when it is transient (the RetryPolicy retries it)."""
     try:
         run_results = invocation.get_artifact("run_results.json")
     except Exception:  # dbt stopped before writing its results (a parse or connection error)
@@ -43,7 +54,8 @@ def raise_for_dbt_failure(invocation, error_text: str = "", action: str = "dbt b
     failures = dbt_failures(run_results)
     fault = classify_dbt_failures(failures, error_text)
     if not fault.permanent:
-        return
+        message = next((message for _, _, message in failures if message), "") or _connection_line(error_text)
+        raise DbtConnectionLost(f"{action}: {fault.reason}: {message[:300]}")
     listed = "; ".join(f"{node} {status}: {message[:200]}" for node, status, message in failures[:5])
     cause = listed or first_line(error_text) or "see the dbt logs"
     raise dg.Failure(

@@ -5,7 +5,7 @@ created ahead of its first load. Code outside this package imports these names f
 from medrobotics_dagster.io_managers.audit_log import AuditRecord, audit_failure, record_audit
 from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
 from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetIOManager
-from medrobotics_dagster.io_managers.step_facts import attempt_of
+from medrobotics_dagster.io_managers.step_facts import attempt_of, retries_logged
 from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA, WarehouseIOManager
 from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, create_if_missing
 
@@ -18,6 +18,7 @@ __all__ = [
     "TableTarget",
     "WarehouseIOManager",
     "attempt_of",
+    "retries_logged",
     "audit_failure",
     "create_if_missing",
     "record_audit",

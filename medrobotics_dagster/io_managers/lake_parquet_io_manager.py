@@ -20,7 +20,7 @@ from medrobotics_dagster.io_managers.frames import (
     to_pandas,
     to_parquet,
 )
-from medrobotics_dagster.io_managers.step_facts import add_partition_metadata
+from medrobotics_dagster.io_managers.step_facts import add_partition_metadata, io_retries_logged
 from medrobotics_dagster.resources.lake import Lake, LakeObjectNotFound
 
 PART_NAME = "part-0.parquet"
@@ -50,6 +50,7 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         """The lake key of an unpartitioned asset's object."""
         return f"{self._asset_path(asset_key)}.parquet"
 
+    @io_retries_logged("lake write of")
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         name = context.asset_key.to_user_string()
         declared = declared_column_types(context.definition_metadata)
@@ -145,6 +146,7 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             parts[key] = rows_in_window(table, partition_expr, window.start, window.end)
         return parts
 
+    @io_retries_logged("lake read of")
     def load_input(self, context: dg.InputContext):
         asset_key = context.asset_key
         name = asset_key.to_user_string()

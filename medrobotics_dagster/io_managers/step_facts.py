@@ -8,7 +8,9 @@ built, after `handle_output` returns) makes each partition's materialization sho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -43,18 +45,56 @@ def failure_status(context, exc: BaseException) -> str:
         return "failed"
     if classify(exc).permanent:
         return "failed"
+    step = step_of(context)
+    if step is not None and step.retry_mode.disabled:
+        return "failed"
     attempt, allowed = attempt_of(context)
     return "retried" if attempt < allowed else "failed"
 
 
+# Set on an exception once its retry is logged: the step's body and its IO manager may both see it.
+RETRY_LOGGED = "medrobotics_retry_logged"
+
+
 def log_retry(context, what: str, exc: BaseException) -> None:
-    """A failed attempt the RetryPolicy will repeat, at WARNING (Dagster's own STEP_UP_FOR_RETRY is DEBUG)."""
+    """A failed attempt the RetryPolicy will repeat, at WARNING (Dagster's own STEP_UP_FOR_RETRY is DEBUG);
+    once per exception."""
+    if getattr(exc, RETRY_LOGGED, False):
+        return
+    setattr(exc, RETRY_LOGGED, True)
     attempt, allowed = attempt_of(context)
+    fault = classify(exc)
     context.log.warning(
-        f"attempt {attempt} of {allowed} of {what} failed ({classify(exc).kind} fault: {type(exc).__name__}: "
-        f"{first_line(exc)}); "
+        f"attempt {attempt} of {allowed} of {what} failed ({fault.kind} fault, {fault.reason}): {first_line(exc)}; "
         "retrying"
     )
+
+
+@contextmanager
+def retries_logged(context, what: str) -> Iterator[None]:
+    """Around a step's work (an asset's body, an IO manager's read or write): a failure that the step's
+    RetryPolicy will repeat leaves one WARNING naming `what`, the attempt and the cause."""
+    try:
+        yield
+    except Exception as exc:
+        if failure_status(context, exc) == "retried":
+            log_retry(context, what, exc)
+        raise
+
+
+def io_retries_logged(what: str):
+    """An IO manager's `handle_output` or `load_input` under `retries_logged`, naming `what` and the asset."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def logged(self, context, *args, **kwargs):
+            name = context.asset_key.to_user_string() if context.has_asset_key else "an op output"
+            with retries_logged(context, f"{what} {name}"):
+                return method(self, context, *args, **kwargs)
+
+        return logged
+
+    return decorate
 
 
 def utc_day(partitions_def, key: str) -> str | None:

@@ -13,6 +13,7 @@ from medrobotics_dagster.io_managers.frames import StagedParquet, columns_of
 from medrobotics_dagster.io_managers.step_facts import (
     add_partition_metadata,
     attempt_of,
+    io_retries_logged,
     partition_days,
     step_of,
 )
@@ -122,6 +123,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             },
         )
 
+    @io_retries_logged("warehouse read of")
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         table = context.asset_key.path[-1]
         metadata = context.upstream_output.definition_metadata or {}

@@ -4,9 +4,12 @@
     first creates it EMPTY with exactly that DDL if it is missing (on-run-start): `dbt build` works on a
     warehouse where no telemetry was loaded yet. The loader finds the same columns and loads into it.
     medrobotics_dagster_tests/warehouse/test_views.py proves the two DDLs create the same table.
+    Dagster turns this off (MEDROBOTICS_DBT_CREATE_TELEMETRY_FACT=false) once it lists loaded days of the table:
+    a missing table is then a lost one, and its loader fails loudly instead of loading one day into an empty
+    table this hook created in whatever dbt step ran first.
     Redshift: nothing (views are late-binding there; the Dagster views asset ensures the table through the loader). -#}
 {% macro ensure_telemetry_fact() -%}
-    {%- if target.type == 'postgres' -%}
+    {%- if target.type == 'postgres' and env_var('MEDROBOTICS_DBT_CREATE_TELEMETRY_FACT', 'true') == 'true' -%}
 create schema if not exists analytics;
 create table if not exists analytics.fact_procedure_telemetry (
     telemetry_key bigint not null,

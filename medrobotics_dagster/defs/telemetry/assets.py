@@ -39,6 +39,7 @@ from medrobotics_dagster.io_managers import (
     attempt_of,
     audit_failure,
     record_audit,
+    retries_logged,
 )
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
@@ -226,11 +227,12 @@ def telemetry_samples(context: dg.AssetExecutionContext, config: TelemetryLoadCo
         output_name=SAMPLES_KEY.to_python_identifier(),
     )
     run_id, attempt = context.run.run_id, attempt_of(context)[0]
-    record_audit(
-        warehouse,
-        stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
-        + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
-    )
+    with retries_logged(context, f"audit rows of {SAMPLES_KEY.to_user_string()}"):
+        record_audit(
+            warehouse,
+            stream.audit_records(SAMPLES_KEY.to_user_string(), run_id, attempt)
+            + stream.blocked_records(FACT_KEY.to_user_string(), run_id, attempt, BUDGET_CHECK),
+        )
     quarantine = pa.Table.from_pylist(stream.quarantine_rows, schema=arrow_schema(QUARANTINE_COLUMNS))
     yield dg.Output(quarantine, output_name=QUARANTINE_KEY.to_python_identifier(), metadata={"load_id": stream.load_id})
     yield dg.AssetCheckResult(

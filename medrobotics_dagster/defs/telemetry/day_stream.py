@@ -164,13 +164,19 @@ class DayStream:
         return f"over the {self.budget:.1%} error budget: {'; '.join(shown)}{more}; the fact keeps its previous rows"
 
     def blocked_records(self, asset_key: str, run_id: str, attempt: int, check_name: str) -> list[AuditRecord]:
-        """One blocked record of the fact per day over the error budget: its load never ran."""
+        """One blocked record of the fact per day of the run when a day is over the error budget: the blocking
+        check stops the fact's load for the whole run, so its other days are blocked too."""
         records = []
-        for day, share in sorted(self.over_budget.items()):
+        first_over = min(self.over_budget, default=None)
+        for day in sorted(self.by_day) if first_over else []:
             start, figures = _midnight(date.fromisoformat(day)), self.by_day[day]
+            share = self.over_budget.get(day)
             message = (
                 f"{day}: {figures['rows_quarantined']} of {figures['lines_read']} line(s) rejected ({share:.1%}), over "
                 f"the {self.budget:.1%} error budget; the fact keeps its previous rows"
+                if share is not None
+                else f"{day}: within the error budget, but {first_over} of the same run is not; the fact keeps the "
+                "day's previous rows"
             )
             records.append(
                 AuditRecord(

@@ -7,17 +7,19 @@ yet (today) wait in the cursor until their day closes.
 
 The cursor also keeps each day's data version (a hash of its files' keys and ETags, archived copies included)
 as last loaded: a day runs again when its version changes — a new or overwritten file, or a key deleted
-(which lists as nothing) — and not when identical bytes are uploaded again (same ETag, same version).
+(which lists as nothing) — and not when identical bytes are uploaded again (same ETag, same version). A day
+whose load failed on a fault runs again on later ticks without any file change (recovery.py).
 """
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from medrobotics_dagster import settings
 from medrobotics_dagster.defs.staging.operational_extracts import staging_key
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
 from medrobotics_dagster.defs.telemetry.raw_files import (
@@ -28,6 +30,7 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     from_archive,
     parse_key,
 )
+from medrobotics_dagster.defs.telemetry.recovery import due_retries, failed_days
 from medrobotics_dagster.partitions import daily_partitions, day_ranges, range_tags
 from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import Lake, LakeObject
@@ -37,6 +40,7 @@ OVERLAP = timedelta(minutes=15)
 # Work per tick stays far below Dagster's ~60 s tick limit; the rest waits for the next tick.
 MAX_FILES_PER_TICK = 50_000
 MAX_DAYS_PER_RUN = 62
+SENSOR_INTERVAL_S = settings.file_sensor_interval()
 
 telemetry_job = dg.define_asset_job(
     "telemetry_files_job",
@@ -52,6 +56,7 @@ class TelemetryCursor:
     handled: dict[str, str] = field(default_factory=dict)  # key -> ETag, LastModified >= watermark - OVERLAP
     pending: dict[str, str] = field(default_factory=dict)  # key -> ETag of files whose day is not a partition yet
     days: dict[str, str] = field(default_factory=dict)  # day -> data version of its files when last loaded
+    retries: dict[str, list] = field(default_factory=dict)  # failed day -> [retries so far, next retry (ISO)]
 
     def to_json(self) -> str:
         return json.dumps(
@@ -60,6 +65,7 @@ class TelemetryCursor:
                 "handled": self.handled,
                 "pending": self.pending,
                 "days": self.days,
+                "retries": self.retries,
             },
             sort_keys=True,
         )
@@ -70,7 +76,13 @@ class TelemetryCursor:
             return None
         data = json.loads(text)
         watermark = datetime.fromisoformat(data["watermark"]) if data.get("watermark") else None
-        return cls(watermark, dict(data.get("handled", {})), dict(data.get("pending", {})), dict(data.get("days", {})))
+        return cls(
+            watermark,
+            dict(data.get("handled", {})),
+            dict(data.get("pending", {})),
+            dict(data.get("days", {})),
+            dict(data.get("retries", {})),
+        )
 
 
 def new_objects(objects: list[LakeObject], cursor: TelemetryCursor) -> list[LakeObject]:
@@ -114,8 +126,10 @@ def evaluate(
     now: datetime,
     log,
     archived: Sequence[LakeObject] = (),
+    recovering: Mapping[str, int] | None = None,
 ) -> tuple[list[dg.RunRequest], TelemetryCursor]:
-    """The run requests and the next cursor for one listing of the raw prefix and of the archive (pure: no I/O)."""
+    """The run requests and the next cursor for one listing of the raw prefix and of the archive (pure: no I/O);
+    `recovering` adds failed days due for a retry ({day: retry number})."""
     first_tick = cursor is None
     cursor = cursor or TelemetryCursor()
     candidates = new_objects(objects, cursor)[:MAX_FILES_PER_TICK]
@@ -148,7 +162,7 @@ def evaluate(
             f"({daily_partitions.start:%Y-%m-%d}), e.g. {too_early[0]!r}"
         )
     waiting = waiting_days(objects, cursor)
-    requests, days = _requests(objects, archived, to_load, cursor.days, waiting, (first_day, last_day))
+    requests, days = _requests(objects, archived, to_load, cursor.days, waiting, (first_day, last_day), recovering)
     stamps = [obj.last_modified for obj in candidates if obj.key in handled] + (
         [cursor.watermark] if cursor.watermark else []
     )
@@ -156,7 +170,7 @@ def evaluate(
     by_key = {obj.key: obj for obj in objects}
     floor = watermark - OVERLAP if watermark else None
     kept = {k: e for k, e in handled.items() if k in by_key and (floor is None or by_key[k].last_modified >= floor)}
-    return requests, TelemetryCursor(watermark, kept, pending, days)
+    return requests, TelemetryCursor(watermark, kept, pending, days, dict(cursor.retries))
 
 
 def waiting_days(objects: list[LakeObject], cursor: TelemetryCursor) -> set[str]:
@@ -172,24 +186,31 @@ def _requests(
     known: dict[str, str],
     waiting: set[str],
     bounds: tuple[date | None, date | None],
+    recovering: Mapping[str, int] | None = None,
 ) -> tuple[list[dg.RunRequest], dict[str, str]]:
-    """Run requests for the days whose data version changed, and the next known versions."""
+    """Run requests for the days whose data version changed or that are due for a retry, and the next known
+    versions."""
     first_day, last_day = bounds
     raws = [raw for raw in map(parse_key, objects) if raw is not None]
     raws += [raw for raw in map(from_archive, archived) if raw is not None]
     in_range = [raw for raw in raws if first_day is not None and first_day <= raw.day <= last_day]
     versions = day_versions(in_range)
     load, following = changed_days({day.isoformat() for day in to_load}, versions, known, waiting)
+    retry = {day: n for day, n in (recovering or {}).items() if day in following or day in known}
+    load |= set(retry)
     requests = []
     for start, end in day_ranges(load, max_days=MAX_DAYS_PER_RUN):
         days = [day for day in sorted(load) if start <= day <= end]  # a range holds consecutive days only
-        requests.append(run_request_for(start, end, "\n".join(f"{d}:{known.get(d)}->{versions.get(d)}" for d in days)))
+        state = "\n".join(
+            f"{d}:{known.get(d)}->{versions.get(d)}" + (f":retry {retry[d]}" if d in retry else "") for d in days
+        )
+        requests.append(run_request_for(start, end, state))
     return requests, following
 
 
 @dg.sensor(
     job=telemetry_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Loads the days of new, late or overwritten files under raw/telemetry/ (one run per day or range of days)."
@@ -200,7 +221,13 @@ def raw_telemetry_sensor(context: dg.SensorEvaluationContext, lake: Lake) -> dg.
     archived = list(lake.list(ARCHIVE_PREFIX))  # archived files still count for their day's version
     cursor = TelemetryCursor.from_json(context.cursor)
     materialized = context.instance.get_materialized_partitions(SAMPLES_KEY) if cursor is None else set()
-    requests, next_cursor = evaluate(objects, cursor, materialized, datetime.now(UTC), context.log, archived)
+    now = datetime.now(UTC)
+    failed, busy = failed_days(context.instance, cursor.days) if cursor else (set(), set())
+    due, retries = due_retries(failed, busy, cursor.retries if cursor else {}, now, SENSOR_INTERVAL_S)
+    if due:
+        context.log.info(f"retrying {len(due)} failed day(s) without a file change: {', '.join(sorted(due))}")
+    requests, next_cursor = evaluate(objects, cursor, materialized, now, context.log, archived, due)
+    next_cursor.retries = retries
     if requests:
         context.log.info(f"{len(objects)} object(s) listed; requesting {len(requests)} run(s)")
     return dg.SensorResult(run_requests=requests, cursor=next_cursor.to_json())

@@ -14,6 +14,7 @@ from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translat
 from medrobotics_dagster.defs.warehouse.fact_partition_metadata import with_partition_row_counts
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults, raise_for_dbt_failure
+from medrobotics_dagster.io_managers import retries_logged
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.databases import Warehouse
 
@@ -44,15 +45,24 @@ DBT_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EX
 
 def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     """Stream a dbt invocation's events with column metadata and column lineage; on failure, a deterministic
-    problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass."""
+    problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass,
+    and a lost connection is retried with a WARNING naming the attempt and dbt's message."""
     invocation.manifest = lineage_manifest(invocation.manifest)  # lineage through ephemeral models
     try:
         yield from invocation.stream().fetch_column_metadata()
     except DagsterDbtCliRuntimeError as exc:
-        raise_for_dbt_failure(invocation, str(exc))  # permanent: fails at once, not retried
-        raise  # a dropped connection: the RetryPolicy tries again
+        context = invocation.context
+        with retries_logged(context, f"dbt step {context.op_def.name}"):
+            raise_for_dbt_failure(invocation, str(exc))  # permanent: fails at once; a lost connection: retried
     finally:
         prune_invocation_targets()
+
+
+def telemetry_fact_loaded(context: dg.AssetExecutionContext) -> bool:
+    """Dagster lists loaded days of the telemetry fact: dbt must not create it empty when it is missing."""
+    from medrobotics_dagster.defs.telemetry.assets import FACT_KEY
+
+    return bool(context.instance.get_materialized_partitions(FACT_KEY))
 
 
 manifest_path = ensure_manifest()
@@ -72,7 +82,7 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     """Snapshots, SCD2 dimensions, dim_date and dim_time, built with `dbt build`."""
     # cautious: a test runs only when all its parents are in this run; the facts' relationship tests belong
     # to the daily runs (on a fresh warehouse the facts do not exist yet here).
-    with dbt_warehouse_env(warehouse):
+    with dbt_warehouse_env(warehouse, telemetry_fact_loaded=telemetry_fact_loaded(context)):
         invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)
         yield from run_dbt(invocation)
 
@@ -95,7 +105,7 @@ def partition_window_env(context: dg.AssetExecutionContext) -> dict[str, str]:
 )
 def daily_fact_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """fact_procedures and its quarantine, replaced exactly for the partition window."""
-    with dbt_warehouse_env(warehouse, partition_window_env(context)):
+    with dbt_warehouse_env(warehouse, partition_window_env(context), telemetry_fact_loaded(context)):
         invocation = dbt.cli(["build"], context=context)
         # each partition's materialization carries its own row count (the Plots tab: one point per day)
         yield from with_partition_row_counts(run_dbt(invocation), invocation.manifest, warehouse, context)
@@ -123,6 +133,7 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS, FACT_DISTKEY, FACT_SORTKEY
     from medrobotics_dagster.io_managers import TableTarget, create_if_missing
 
+    loaded = len(context.instance.get_materialized_partitions(FACT_KEY))
     create_if_missing(  # never re-created empty when Dagster lists loaded days of it: that would hide its loss
         warehouse,
         TableTarget(
@@ -131,13 +142,13 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
             FACT_COLUMNS,
             distkey=FACT_DISTKEY,
             sortkey=FACT_SORTKEY,
-            known_partitions=len(context.instance.get_materialized_partitions(FACT_KEY)),
+            known_partitions=loaded,
         ),
     )
     missing = missing_tables(warehouse, "analytics", DBT_FACTS)
     if missing:
         context.log.info(f"creating empty {', '.join(missing)} before the views (no partition loaded yet)")
-        with dbt_warehouse_env(warehouse, EMPTY_WINDOW):
+        with dbt_warehouse_env(warehouse, EMPTY_WINDOW, telemetry_fact_loaded=bool(loaded)):
             dbt.cli(["run", "--select", " ".join(missing)], manifest=manifest_path).wait()
 
 
@@ -151,9 +162,12 @@ def ensure_view_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
 )
 def warehouse_views(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """The analysts' views over the facts and dimensions (late-binding on Redshift), with their grain tests."""
-    with fail_fast_on_permanent_faults("preparing the views' input tables"):  # a lost fact table is not retried
+    with (
+        retries_logged(context, "preparing the views' input tables"),
+        fail_fast_on_permanent_faults("preparing the views' input tables"),  # a lost fact table is not retried
+    ):
         ensure_view_inputs(context, dbt, warehouse)
-    with dbt_warehouse_env(warehouse):
+    with dbt_warehouse_env(warehouse, telemetry_fact_loaded=telemetry_fact_loaded(context)):
         # cautious: only tests whose every parent is in this step (the telemetry key relationship tests, which
         # also read dim_time / fact_procedures, run in plain `dbt build`, not as observations here)
         invocation = dbt.cli(["build", "--indirect-selection", "cautious"], context=context)

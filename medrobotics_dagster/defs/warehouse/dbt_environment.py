@@ -28,22 +28,30 @@ def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
     }
 
 
+# Whether dbt's on-run-start hook may create the telemetry fact empty when it is missing (macros/telemetry_fact.sql).
+TELEMETRY_FACT_HOOK = "MEDROBOTICS_DBT_CREATE_TELEMETRY_FACT"
+
+
 def dbt_window_env(first_day: str, end_day: str) -> dict[str, str]:
     """The incremental facts' partition window [first_day, end_day) for macros/partition_window.sql."""
     return {"MEDROBOTICS_DBT_MIN_DATE": first_day, "MEDROBOTICS_DBT_MAX_DATE": end_day}
 
 
 @contextmanager
-def dbt_warehouse_env(warehouse: Warehouse, window: dict[str, str] | None = None) -> Iterator[None]:
+def dbt_warehouse_env(
+    warehouse: Warehouse, window: dict[str, str] | None = None, telemetry_fact_loaded: bool | None = None
+) -> Iterator[None]:
     """Set the variables (and the partition window, if any) while a dbt process is started (it copies os.environ),
     then restore them; first make sure dbt's partial-parse state was written with the same connection settings
-    (else every call re-parses)."""
+    (else every call re-parses). `telemetry_fact_loaded` (Dagster lists loaded days of the telemetry fact) turns
+    off dbt's hook that creates that table empty: a missing one is then lost, for its loader to report."""
     from medrobotics_dagster.defs.warehouse.dbt_project import ensure_partial_parse
 
     connection = dbt_connection_env(warehouse.resolved_url(), warehouse.dialect)
     # dbt partial-parses only when the profile matches the one target/partial_parse.msgpack was written with.
     ensure_partial_parse(connection)
-    with dbt_process_env({**connection, **dbt_window_env("", ""), **(window or {})}):
+    hook = {} if telemetry_fact_loaded is None else {TELEMETRY_FACT_HOOK: "false" if telemetry_fact_loaded else "true"}
+    with dbt_process_env({**connection, **dbt_window_env("", ""), **hook, **(window or {})}):
         yield
 
 

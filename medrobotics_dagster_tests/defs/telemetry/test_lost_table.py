@@ -117,3 +117,26 @@ def test_the_views_do_not_recreate_a_lost_fact_empty(warehouse_url):
     create_if_missing(warehouse, TableTarget("analytics", "fact_procedure_telemetry", FACT_COLUMNS))  # never loaded
     assert "fact_procedure_telemetry" in tables(warehouse_url)
     create_if_missing(warehouse, lost)  # present: nothing to do
+
+
+def test_the_sensors_job_with_its_dbt_step_does_not_recreate_a_renamed_fact(world):
+    """The file sensor's job runs the staging sources' dbt tests before the fact loads: dbt's on-run-start hook
+    must not re-create the lost fact empty ahead of the loader's check."""
+    from medrobotics_dagster.defs.staging.operational_extracts import extract_assets
+    from medrobotics_dagster.defs.telemetry.sensor import telemetry_job
+    from medrobotics_dagster.defs.warehouse.dbt_assets import daily_fact_models
+    from medrobotics_dagster.defs.warehouse.dbt_project import dbt_cli_resource
+
+    job = dg.Definitions(
+        assets=[*extract_assets, *telemetry_assets, daily_fact_models],
+        jobs=[telemetry_job],
+        resources={**resources(world.warehouse_url, world.lake_url, world.source_url), "dbt": dbt_cli_resource()},
+    ).get_job_def(telemetry_job.name)
+    instance = dg.DagsterInstance.ephemeral()
+    world.put("PROC-A", DAY_ONE, lines("PROC-A", DAY_ONE, range(20)))
+    assert job.execute_in_process(instance=instance, partition_key=DAY_ONE.isoformat()).success
+    execute(world.warehouse_url, f"ALTER TABLE {FACT} RENAME TO fact_procedure_telemetry_old")
+    world.put("PROC-C", DAY_TWO, lines("PROC-C", DAY_TWO, range(7)))
+    result = job.execute_in_process(instance=instance, partition_key=DAY_TWO.isoformat(), raise_on_error=False)
+    assert f"{FACT} does not exist, but Dagster lists 1 materialized partition(s)" in fact_failure(result)
+    assert "fact_procedure_telemetry" not in tables(world.warehouse_url)

@@ -206,3 +206,16 @@ def test_archived_files_still_count_for_their_days_version(lake):
     lake.copy(key, "archive/telemetry/dt=2024-06-01/procedure-PROC-000001/20240601.json")  # what the load does
     lake.delete(key)
     assert tick(lake, first.cursor).run_requests == []
+
+
+def test_the_sensor_interval_is_a_setting_and_a_bad_value_names_it(monkeypatch):
+    from medrobotics_dagster import settings
+
+    monkeypatch.delenv(settings.FILE_SENSOR_INTERVAL, raising=False)
+    assert settings.file_sensor_interval() == 30 == raw_telemetry_sensor.minimum_interval_seconds
+    monkeypatch.setenv(settings.FILE_SENSOR_INTERVAL, "5")
+    assert settings.file_sensor_interval() == 5
+    for bad in ("0", "-3", "1.5", "soon"):
+        monkeypatch.setenv(settings.FILE_SENSOR_INTERVAL, bad)
+        with pytest.raises(settings.ConfigError, match="MEDROBOTICS_FILE_SENSOR_INTERVAL_S: expected a whole number"):
+            settings.file_sensor_interval()

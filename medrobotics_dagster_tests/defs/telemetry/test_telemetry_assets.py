@@ -276,6 +276,37 @@ def test_a_day_over_the_error_budget_fails_and_the_fact_keeps_its_previous_rows(
     ]
 
 
+def test_a_range_run_with_one_day_over_the_budget_records_every_days_fact_as_blocked(world):
+    neighbour = DAY + timedelta(days=1)
+    world.put("PROC-A", DAY, lines("PROC-A", DAY, range(1)) + [b"{broken", b"not json"])
+    world.put("PROC-C", neighbour, lines("PROC-C", neighbour, range(4)))
+    tags = {"dagster/asset_partition_range_start": DAY.isoformat(), "dagster/asset_partition_range_end": "2024-01-16"}
+    result = world.materialize(tags=tags, run_config=budget(0.05))
+    assert not result.success
+    assert not [m for m in result.get_asset_materialization_events() if m.asset_key == FACT_KEY]  # whole run blocked
+    audit = query(
+        world.warehouse_url,
+        "SELECT partition_start::date, status, rows_quarantined, error_message FROM audit.etl_audit_log "
+        "WHERE run_id = %s AND asset_key = 'warehouse/fact_procedure_telemetry' ORDER BY 1",
+        (result.run_id,),
+    )
+    assert audit == [
+        (
+            DAY,
+            "blocked",
+            2,
+            "2024-01-15: 2 of 3 line(s) rejected (66.7%), over the 5.0% error budget; the fact keeps its previous rows",
+        ),
+        (
+            neighbour,
+            "blocked",
+            0,
+            "2024-01-16: within the error budget, but 2024-01-15 of the same run is not; "
+            "the fact keeps the day's previous rows",
+        ),
+    ]
+
+
 def test_a_range_of_days_in_one_run_loads_each_day_exactly(world):
     days = [date(2024, 1, 15), date(2024, 1, 16), date(2024, 1, 17)]
     expected = {}
