@@ -26,7 +26,7 @@ from medrobotics_dagster.defs.telemetry.assets import FACT_KEY
 from medrobotics_dagster.local_instance import prepare_home
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.lake import Lake
-from medrobotics_dagster_tests.dagster_dev import DagsterDev
+from medrobotics_dagster_tests.dagster_dev import LOCATION, DagsterDev
 from medrobotics_dagster_tests.database import execute, query
 from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources, seed_source
 from medrobotics_dagster_tests.ops.scenario_player import RawLake, all_procedures, expected_audit, load_scenarios
@@ -37,6 +37,16 @@ STEP_TIMEOUT_S = 300
 EXTRACTED = ("2024-01-13", "2024-01-28")  # the procedures extracted before the daemon starts
 JOB = "telemetry_files_job"
 SENSOR = "raw_telemetry_sensor"
+STOP_SENSOR = """
+mutation Stop($origin: String!, $selector: String!) {
+  stopSensor(jobOriginId: $origin, jobSelectorId: $selector) { __typename ... on PythonError { message } }
+}
+"""
+START_SENSOR = """
+mutation Start($selector: SensorSelector!) {
+  startSensor(sensorSelector: $selector) { __typename ... on PythonError { message } }
+}
+"""
 
 
 class Webhook:
@@ -89,8 +99,9 @@ def platform(source_url, warehouse_url, s3_bucket, dagster_storage, tmp_path):
     try:
         from dagster_graphql import DagsterGraphQLClient
 
-        server.wait_until_serving(DagsterGraphQLClient("127.0.0.1", port_number=server.port, timeout=60))
-        yield scenarios, Lake(url=lake_url), dg.DagsterInstance.from_config(str(home)), server, webhook
+        client = DagsterGraphQLClient("127.0.0.1", port_number=server.port, timeout=60)
+        server.wait_until_serving(client)
+        yield scenarios, Lake(url=lake_url), dg.DagsterInstance.from_config(str(home)), server, webhook, client
     finally:
         server.stop()
         webhook.server.shutdown()
@@ -107,10 +118,39 @@ def label(record) -> str:
 
 
 class Player:
-    """Applies a step's actions and waits for the live sensor to settle."""
+    """Applies a step's actions while the file sensor is stopped (as an operator stops it in the UI), so that a
+    step's files arrive together, then starts it and waits for it to settle."""
 
-    def __init__(self, instance: dg.DagsterInstance, raw: RawLake, urls: dict[str, str], server: DagsterDev):
-        self.instance, self.raw, self.urls, self.server = instance, raw, urls, server
+    def __init__(self, instance: dg.DagsterInstance, raw: RawLake, urls: dict[str, str], server: DagsterDev, client):
+        self.instance, self.raw, self.urls, self.server, self.client = instance, raw, urls, server, client
+
+    def sensor_state(self):
+        states = self.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        return next((s for s in states if s.instigator_name == SENSOR), None)
+
+    def latest_tick(self):
+        state = self.sensor_state()
+        ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1) if state else []
+        return ticks[0] if ticks else None
+
+    def stop_sensor(self) -> None:
+        """Stop the sensor once it has ticked, and wait for a tick in progress to end."""
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while self.latest_tick() is None or self.latest_tick().status == TickStatus.STARTED:
+            assert time.monotonic() < deadline, self.server.log_tail()
+            time.sleep(0.2)
+        state = self.sensor_state()
+        result = self.client._execute(
+            STOP_SENSOR, {"origin": state.instigator_origin_id, "selector": state.selector_id}
+        )
+        assert result["stopSensor"]["__typename"] == "StopSensorMutationResult", result
+        while self.latest_tick().status == TickStatus.STARTED:
+            time.sleep(0.2)
+
+    def start_sensor(self) -> None:
+        selector = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "sensorName": SENSOR}
+        result = self.client._execute(START_SENSOR, {"selector": selector})
+        assert result["startSensor"]["__typename"] == "Sensor", result
 
     def apply(self, action: dict, since: datetime) -> threading.Thread | None:
         ((kind, spec),) = action.items()
@@ -168,8 +208,7 @@ class Player:
 
     def quiet_tick_after(self, moment: datetime) -> bool:
         """A tick of the file sensor that started after `moment`, ended, and requested nothing."""
-        states = self.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-        state = next((s for s in states if s.instigator_name == SENSOR), None)
+        state = self.sensor_state()
         if state is None:  # no tick yet
             return False
         ticks = self.instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=5)
@@ -231,18 +270,20 @@ def warnings_of(instance: dg.DagsterInstance, run_ids: list[str]) -> list[str]:
 def test_the_operators_scenarios_under_the_daemon_end_with_the_fact_equal_to_the_valid_raw_lines(
     platform, source_url, warehouse_url
 ):
-    scenarios, lake, instance, server, webhook = platform
+    scenarios, lake, instance, server, webhook, client = platform
     raw = RawLake(lake)
-    player = Player(instance, raw, {"source": source_url, "warehouse": warehouse_url}, server)
+    player = Player(instance, raw, {"source": source_url, "warehouse": warehouse_url}, server, client)
     loaded: dict[str, set] = {}  # day -> the valid lines its last successful fact load held
     quarantined: dict[str, int] = {}
     failed_runs, timings, started = [], [], time.monotonic()
     for scenario in scenarios:
         for step in scenario.steps:
             what = f"{scenario.name}: {step['name']}"
+            player.stop_sensor()
             since = datetime.now(UTC)
             watchers = [w for w in (player.apply(a, since) for a in step["do"]) if w is not None]
             last_write = time.time()
+            player.start_sensor()
             records = player.settle(since, len(step["runs"]))
             for watcher in watchers:
                 watcher.join()
