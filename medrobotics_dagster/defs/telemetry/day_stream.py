@@ -132,25 +132,30 @@ class DayStream:
 
     def audit_records(self, asset_key: str, run_id: str, attempt: int) -> list[AuditRecord]:
         """One succeeded record per day parsed, with its lines read, samples and quarantined lines."""
-        records = []
-        for day, figures in self.by_day.items():
-            start = _midnight(date.fromisoformat(day))
-            records.append(
-                AuditRecord(
-                    asset_key=asset_key,
-                    run_id=run_id,
-                    partition_start=start,
-                    partition_end=start + timedelta(days=1),
-                    rows_read=figures["lines_read"],
-                    rows_loaded=figures["rows_loaded"],
-                    rows_deleted=0,
-                    rows_quarantined=figures["rows_quarantined"],
-                    load_id=self.load_id,
-                    started_at=self.loaded_at,
-                    attempt=attempt,
-                )
+        return [
+            self._day_record(
+                day,
+                asset_key=asset_key,
+                run_id=run_id,
+                attempt=attempt,
+                rows_read=figures["lines_read"],
+                rows_loaded=figures["rows_loaded"],
+                started_at=self.loaded_at,
             )
-        return records
+            for day, figures in self.by_day.items()
+        ]
+
+    def _day_record(self, day: str, **fields) -> AuditRecord:
+        """This load's audit record of one UTC day, with that day's quarantined lines and the given fields."""
+        start = _midnight(date.fromisoformat(day))
+        return AuditRecord(
+            partition_start=start,
+            partition_end=start + timedelta(days=1),
+            rows_deleted=0,
+            rows_quarantined=self.by_day[day]["rows_quarantined"],
+            load_id=self.load_id,
+            **fields,
+        )
 
     def over_budget_text(self, limit: int = 5) -> str:
         """The days over the error budget with their figures, in one line (the check's description)."""
@@ -169,7 +174,7 @@ class DayStream:
         records = []
         first_over = min(self.over_budget, default=None)
         for day in sorted(self.by_day) if first_over else []:
-            start, figures = _midnight(date.fromisoformat(day)), self.by_day[day]
+            figures = self.by_day[day]
             share = self.over_budget.get(day)
             message = (
                 f"{day}: {figures['rows_quarantined']} of {figures['lines_read']} line(s) rejected ({share:.1%}), over "
@@ -179,17 +184,13 @@ class DayStream:
                 "day's previous rows"
             )
             records.append(
-                AuditRecord(
+                self._day_record(
+                    day,
                     asset_key=asset_key,
                     run_id=run_id,
-                    partition_start=start,
-                    partition_end=start + timedelta(days=1),
+                    attempt=attempt,
                     rows_read=0,
                     rows_loaded=0,
-                    rows_deleted=0,
-                    rows_quarantined=figures["rows_quarantined"],
-                    load_id=self.load_id,
-                    attempt=attempt,
                     status="blocked",
                     error_class=check_name,
                     error_message=message,
