@@ -34,5 +34,10 @@ setup(
             "sqlfluff>=4.5,<4.6",
         ],
     },
-    entry_points={"console_scripts": ["medrobotics=medrobotics_dagster.cli:main"]},
+    entry_points={
+        "console_scripts": [
+            "medrobotics=medrobotics_dagster.cli:main",
+            "medrobotics-dbt=medrobotics_dagster.defs.warehouse.dbt_executable:main",
+        ]
+    },
 )

@@ -43,6 +43,12 @@ def embedded_database_url(db_name: str) -> str:
         return server.get_uri(db_name)
 
 
+def running_database_url(db_name: str) -> str | None:
+    """The URL of `db_name` on the embedded server when this process already started (or reused) it, else None."""
+    server = _servers.get(str(settings.home() / "pgdata"))
+    return server.get_uri(db_name) if server is not None else None
+
+
 def stop_embedded_server() -> bool:
     """Stop the embedded server under `settings.home()` if it runs (fast shutdown); True if one was stopped."""
     import os

@@ -12,6 +12,7 @@ from medrobotics_dagster.defs.warehouse.dbt_project import (
     PARTIAL_PARSE_FILE,
     SQL_DIR,
     dbt_project,
+    ensure_manifest,
     ensure_partial_parse,
     put_dbt_on_path,
 )
@@ -56,6 +57,19 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     other = dbt_connection_env(warehouse_url.rsplit("/", 1)[0] + "/another_db", "postgres")
     assert ensure_partial_parse(other) is True
     assert ensure_partial_parse(other) is False
+
+
+def test_a_manifest_parsed_for_a_known_warehouse_brings_the_dbt_steps_partial_parse_state(warehouse_url, monkeypatch):
+    """One parse, not two, when the definitions load for a warehouse whose connection is known (a first demo)."""
+    import json
+
+    url = warehouse_url.rsplit("/", 1)[0] + "/parsed_once_for_both"
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", url)
+    monkeypatch.delenv("MEDROBOTICS_DBT_DBNAME", raising=False)
+    ensure_manifest()
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    assert {n["database"] for n in nodes if n["resource_type"] == "model"} == {"parsed_once_for_both"}
+    assert ensure_partial_parse(dbt_connection_env(url, "postgres")) is False
 
 
 def test_only_the_newest_invocation_folders_stay_under_sql_target(tmp_path):

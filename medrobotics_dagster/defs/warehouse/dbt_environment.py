@@ -6,7 +6,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from medrobotics_dagster import settings
 from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster.resources.embedded_postgres import running_database_url
 from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params
 
 
@@ -26,6 +28,13 @@ def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
         "MEDROBOTICS_DBT_KEEPALIVES_INTERVAL": str(params.keepalives_interval_s),
         "MEDROBOTICS_DBT_KEEPALIVES_COUNT": str(params.keepalives_count),
     }
+
+
+def known_connection_env() -> dict[str, str] | None:
+    """The configured warehouse's variables when known without starting anything (MEDROBOTICS_WAREHOUSE_URL is set,
+    or this process already runs the embedded server), else None."""
+    url = os.environ.get(settings.WAREHOUSE_URL, "").strip() or running_database_url(settings.WAREHOUSE_DB_NAME)
+    return dbt_connection_env(url, settings.warehouse_dialect()) if url else None
 
 
 # Whether dbt's on-run-start hook may create the telemetry fact empty when it is missing (macros/telemetry_fact.sql).

@@ -16,6 +16,7 @@ import orjson
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
+from medrobotics_dagster.defs.warehouse.dbt_executable import dbt_executable
 from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
@@ -27,7 +28,7 @@ dbt_project = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR)
 
 
 def put_dbt_on_path() -> None:
-    """dagster-dbt runs `dbt` from PATH; a virtualenv used without activation has it only beside its Python."""
+    """dagster-dbt runs dbt from PATH; a virtualenv used without activation has it only beside its Python."""
     bin_dir = Path(sys.executable).parent
     path = os.environ.get("PATH", "")
     if (bin_dir / "dbt").exists() and str(bin_dir) not in path.split(os.pathsep):
@@ -54,7 +55,7 @@ class ProjectDbtCliResource(DbtCliResource):
 
 def dbt_cli_resource() -> DbtCliResource:
     put_dbt_on_path()
-    return ProjectDbtCliResource(project_dir=dbt_project)
+    return ProjectDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 
 
 # dagster-dbt gives each dbt invocation a target folder of its own (artefacts, logs); the newest are kept to read.
@@ -93,10 +94,16 @@ def ensure_manifest() -> Path:
     """The manifest the definitions are built from, parsed only when missing, older than a dbt file, or parsed for
     another warehouse database. Never re-parsed just because a process starts: dagster-dbt's `prepare_if_dev`
     would run `dbt parse` in every process `dagster dev` starts (code server, each run worker, each step)."""
+    from medrobotics_dagster.defs.warehouse.dbt_environment import known_connection_env
+
     put_dbt_on_path()
     database = manifest_database()
     target = Path(dbt_project.project_dir) / dbt_project.target_path
     target.mkdir(parents=True, exist_ok=True)
+    connection = known_connection_env()
+    if connection and connection["MEDROBOTICS_DBT_DBNAME"] == database and _manifest_database() != database:
+        # one parse for both: dbt steps need partial-parse state written with these settings (else a second parse)
+        ensure_partial_parse(connection, with_manifest=True)
     if not manifest_is_stale() and _manifest_database() == database:
         return dbt_project.manifest_path
     saved = os.environ.get("MEDROBOTICS_DBT_DBNAME")
@@ -106,6 +113,8 @@ def ensure_manifest() -> Path:
             fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together parse once
             if manifest_is_stale() or _manifest_database() != database:
                 dbt_project.preparer.prepare(dbt_project)
+                # that parse replaced target/partial_parse.msgpack, written with no connection settings
+                (target / PARSE_PROFILE_FILE).unlink(missing_ok=True)
     finally:
         if saved is None:
             os.environ.pop("MEDROBOTICS_DBT_DBNAME", None)
@@ -129,10 +138,11 @@ def _parse_profile(env: Mapping[str, str]) -> dict[str, str]:
     return {**{k: v for k, v in sorted(env.items()) if k != "MEDROBOTICS_DBT_PASSWORD"}, "dbt": dbt_version}
 
 
-def ensure_partial_parse(env: Mapping[str, str]) -> bool:
+def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) -> bool:
     """Make `target/partial_parse.msgpack` (which dagster-dbt copies into every invocation's target path) one
     written with the connection settings `env` the invocations will run with, so they parse only what changed.
-    Parses once per change of settings or of the project; returns True when it parsed."""
+    Parses once per change of settings or of the project; returns True when it parsed. `with_manifest`: a parse
+    also installs its manifest.json (for the database in `env`)."""
     target = Path(dbt_project.project_dir) / dbt_project.target_path
     target.mkdir(parents=True, exist_ok=True)
     wanted = _parse_profile(env)
@@ -141,7 +151,8 @@ def ensure_partial_parse(env: Mapping[str, str]) -> bool:
 
     def current() -> bool:
         try:
-            return partial.exists() and json.loads(marker.read_text()) == wanted and not manifest_is_stale()
+            fresh = partial.exists() and json.loads(marker.read_text()) == wanted and not manifest_is_stale()
+            return fresh and (not with_manifest or _manifest_database() == env.get("MEDROBOTICS_DBT_DBNAME"))
         except (OSError, ValueError):
             return False
 
@@ -155,7 +166,7 @@ def ensure_partial_parse(env: Mapping[str, str]) -> bool:
         with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
             parsed = subprocess.run(
                 [
-                    "dbt",
+                    dbt_executable(),
                     "parse",
                     "--project-dir",
                     str(SQL_DIR),
@@ -170,6 +181,8 @@ def ensure_partial_parse(env: Mapping[str, str]) -> bool:
             )
             if parsed.returncode != 0 or not (Path(scratch) / PARTIAL_PARSE_FILE).exists():
                 return False  # the invocation itself will parse in full and report what is wrong
+            if with_manifest:
+                os.replace(Path(scratch) / "manifest.json", dbt_project.manifest_path)
             os.replace(Path(scratch) / PARTIAL_PARSE_FILE, partial)
         tmp_marker = marker.with_suffix(".tmp")
         tmp_marker.write_text(json.dumps(wanted, sort_keys=True))
