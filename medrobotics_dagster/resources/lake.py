@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from medrobotics_dagster.faults import PermanentFault
 # The lake's bucket policy rejects uploads that do not ask for server-side encryption (docs/architecture.md).
 SSE = {"ServerSideEncryption": "AES256"}
 KMS_KEY_SETTING = "MEDROBOTICS_LAKE_KMS_KEY_ID"
+_TMP_NAMES = itertools.count()  # with the process id, names a directory write's temporary file uniquely
 
 
 class LakeObjectNotFound(PermanentFault, FileNotFoundError):
@@ -52,10 +53,12 @@ class _DirectoryBackend:
         self.root = root.resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root not in path.parents and path != self.root:
-            raise ValueError(f"lake key escapes the lake root: {key!r}")
-        return path
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
+        # `Lake` passes only keys that `check_key` accepted (no '..', '.', empty or absolute parts), so a plain
+        # join stays inside the root; resolving every key cost a system call per path component.
+        return os.path.join(self.root, key)
 
     def list(self, prefix: str) -> Iterator[LakeObject]:
         # Plain string-prefix semantics, like S3: search from the prefix's folder, then filter.
@@ -77,23 +80,30 @@ class _DirectoryBackend:
 
     def get(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with open(self._file(key), "rb") as file:
+                return file.read()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise LakeObjectNotFound(f"no lake object {self.uri(key)}") from None
 
     def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}")
-        tmp.write_bytes(data)
+        path = self._file(key)
+        folder, name = os.path.split(path)
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_TMP_NAMES)}-{name}")
+        try:
+            file = open(tmp, "wb")
+        except FileNotFoundError:  # the folder's first object
+            os.makedirs(folder, exist_ok=True)
+            file = open(tmp, "wb")
+        with file:
+            file.write(data)
         try:
             # The ETag is mtime+size; coarse filesystem clocks could repeat an mtime, so keep it increasing.
-            previous = path.stat().st_mtime_ns
-            if tmp.stat().st_mtime_ns <= previous:
+            previous = os.stat(path).st_mtime_ns
+            if os.stat(tmp).st_mtime_ns <= previous:
                 os.utime(tmp, ns=(previous + 1, previous + 1))
         except FileNotFoundError:
             pass
-        tmp.replace(path)  # readers never see half a file
+        os.replace(tmp, path)  # readers never see half a file
 
     def copy(self, source_key: str, target_key: str) -> None:
         """A copy keeps the source's mtime, hence its ETag, as an S3 copy keeps an unencrypted-by-KMS ETag."""
