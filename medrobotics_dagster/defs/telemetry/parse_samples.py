@@ -80,14 +80,18 @@ def _flat_tables(raws: Sequence[RawFile], bodies: Sequence[bytes | None], result
         return []
     counts = [bodies[i].count(b"\n") for i in readable]
     try:
-        return [read_fast([bodies[i] for i in readable], readable, counts, result.unknown_fields)]
+        tables = [read_fast([bodies[i] for i in readable], readable, counts, result.unknown_fields)]
+        result.lines_read += sum(counts)  # Arrow accepted every line: none was blank
+        return tables
     except (pa.ArrowInvalid, ValueError):
         pass
     tables = []
     for i, count in zip(readable, counts, strict=True):
         try:
             tables.append(read_fast([bodies[i]], [i], [count], result.unknown_fields))
+            result.lines_read += count
         except (pa.ArrowInvalid, ValueError):
+            result.lines_read += count_lines(bodies[i])
             table, refused = read_lines(bodies[i], i, result.unknown_fields)
             result.rejected += [Rejected(raws[i].key, n, reason, clean_text(line)) for n, reason, line in refused]
             tables.append(table)
@@ -105,7 +109,6 @@ def parse_day(
     files = sorted(files, key=lambda item: item[0].key)
     raws = [raw for raw, _ in files]
     bodies = _bodies(files, result)
-    result.lines_read = sum(count_lines(body) for body in bodies if body)
     flats = _flat_tables(raws, bodies, result)
     flat = pa.concat_tables(flats) if flats else FLAT_SCHEMA.empty_table()
     if flat.num_rows == 0:
