@@ -1,5 +1,6 @@
 """Column lineage (the UI's column-level lineage, from dagster-dbt) resolves for every dbt model, those that read an
-ephemeral model included, and a build logs no lineage warning. A fresh process, as a run worker is: the manifest
+ephemeral model included, and a build logs no lineage warning; a range run of the daily facts describes the table
+(column schema and lineage) on its latest partition only. A fresh process, as a run worker is: the manifest
 names the configured warehouse database (test_manifest_database)."""
 
 import json
@@ -35,13 +36,21 @@ for assets_def in (warehouse_dbt_models, daily_fact_models, warehouse_views):
             deps = metadata["dagster/column_lineage"].value.deps_by_column
             lineage[key.path[-1]] = {c: sorted(d.asset_key.to_user_string() + "." + d.column_name for d in ds)
                                      for c, ds in deps.items()}
+# a range run's partitions: the table's column schema and lineage on the latest one only
+described = {
+    key.path[-1]: sorted(
+        r.partition_key for r in instance.fetch_materializations(key, limit=100).records
+        if {"dagster/column_schema", "dagster/column_lineage"} & set(r.asset_materialization.metadata)
+    )
+    for key in daily_fact_models.keys
+}
 warnings = [
     entry.user_message.splitlines()[0]
     for run in instance.get_runs()
     for entry in instance.all_logs(run.run_id)
     if entry.level >= 30 and "lineage" in entry.user_message.lower()
 ]
-print(json.dumps({"lineage": lineage, "warnings": warnings}))
+print(json.dumps({"lineage": lineage, "described": described, "warnings": warnings}))
 """
 
 
@@ -58,6 +67,7 @@ def test_every_model_gets_column_lineage_and_no_run_warns(warehouse_url, tmp_pat
     report = json.loads(done.stdout.strip().splitlines()[-1])
 
     assert report["warnings"] == []
+    assert report["described"] == {"fact_procedures": ["2024-03-06"], "fact_procedures_quarantine": ["2024-03-06"]}
     manifest = json.loads(dbt_project.manifest_path.read_text())
     models = {p["name"] for p in manifest["nodes"].values() if p["resource_type"] == "model"}
     ephemeral = {p["name"] for p in manifest["nodes"].values() if p["config"].get("materialized") == "ephemeral"}
