@@ -8,7 +8,9 @@ Dagster's full logs go to a file under the local state directory (`--verbose`: t
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -97,6 +99,7 @@ def source_days(console: Console, source: SourceDatabase, lake: Lake, scale, see
         return days
     default_start, default_end = default_history(end)
     start, end = start or default_start, end or default_end
+    prepare_dbt_meanwhile()
     with console.step(f"generating a synthetic world (scale {scale}, seed {seed}, {start} .. {end})"):
         counts = generate(source.resolved_url(), lake, scale=scale, seed=seed, start=start, end=end)
     console.say(
@@ -104,6 +107,19 @@ def source_days(console: Console, source: SourceDatabase, lake: Lake, scale, see
         f"in {counts['telemetry_files']:,} files"
     )
     return procedure_days(source)
+
+
+def prepare_dbt_meanwhile() -> None:
+    """Parse the dbt project for this warehouse, if it needs it, on the other core while the world is generated,
+    instead of when the definitions load or in the first dbt step (5 to 7 s here)."""
+
+    def prepare() -> None:
+        from medrobotics_dagster.defs.warehouse.dbt_project import ensure_manifest
+
+        with contextlib.suppress(Exception):  # a failing parse fails again, and is reported, when definitions load
+            ensure_manifest()
+
+    threading.Thread(target=prepare, name="dbt-parse", daemon=True).start()
 
 
 def build_what_is_stale(console: Console, source: SourceDatabase, lake: Lake, days: tuple[date, date]) -> None:

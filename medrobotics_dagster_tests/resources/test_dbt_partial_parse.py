@@ -70,6 +70,13 @@ def test_a_manifest_parsed_for_a_known_warehouse_brings_the_dbt_steps_partial_pa
     nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
     assert {n["database"] for n in nodes if n["resource_type"] == "model"} == {"parsed_once_for_both"}
     assert ensure_partial_parse(dbt_connection_env(url, "postgres")) is False
+    # the same database through another address (a new MEDROBOTICS_HOME's socket, say): the manifest stays, and the
+    # dbt steps' partial-parse state is made for the new settings when the definitions load
+    other_address = url.replace("127.0.0.1", "localhost")
+    assert other_address != url
+    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", other_address)
+    ensure_manifest()
+    assert ensure_partial_parse(dbt_connection_env(other_address, "postgres")) is False
 
 
 def test_only_the_newest_invocation_folders_stay_under_sql_target(tmp_path):

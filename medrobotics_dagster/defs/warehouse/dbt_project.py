@@ -101,7 +101,7 @@ def ensure_manifest() -> Path:
     target = Path(dbt_project.project_dir) / dbt_project.target_path
     target.mkdir(parents=True, exist_ok=True)
     connection = known_connection_env()
-    if connection and connection["MEDROBOTICS_DBT_DBNAME"] == database and _manifest_database() != database:
+    if connection and connection["MEDROBOTICS_DBT_DBNAME"] == database:
         # one parse for both: dbt steps need partial-parse state written with these settings (else a second parse)
         ensure_partial_parse(connection, with_manifest=True)
     if not manifest_is_stale() and _manifest_database() == database:
