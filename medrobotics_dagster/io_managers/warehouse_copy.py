@@ -14,7 +14,14 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from medrobotics_dagster.io_managers import warehouse_sql as sql
-from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, from_parquet, to_arrow, to_parquet
+from medrobotics_dagster.io_managers.frames import (
+    StagedParquet,
+    check_rows_inside,
+    from_parquet,
+    parquet_rows,
+    to_arrow,
+    to_parquet,
+)
 from medrobotics_dagster.io_managers.redshift_load_errors import (
     copy_failure_message,
     copy_session,
@@ -98,7 +105,10 @@ def manifest(lake: Lake, staged: StagedParquet) -> bytes:
 
 def staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> Iterator[pa.Table]:
     for key in staged.keys:
-        table = to_arrow(from_parquet(lake.get(key)), target.columns)
+        data = lake.get(key)
+        if parquet_rows(data) == 0:  # an empty day (most of a backfill before the first data): nothing to copy
+            continue
+        table = to_arrow(from_parquet(data), target.columns)
         if target.window is not None:
             check_rows_inside(
                 table, f"{target.name} from {key}", target.partition_expr, target.window.start, target.window.end
