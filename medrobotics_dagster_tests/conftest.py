@@ -61,18 +61,9 @@ def source_url(make_database) -> str:
     return make_database("source")
 
 
-# One warehouse name for the whole run: dbt's connection profile holds the database name, and dbt parses the whole
-# project again (5 to 7 s) for a profile it has no parse state of, which a new name per test made every test pay.
-WAREHOUSE_DB = f"mr_test_warehouse_{os.getpid()}"
-
-
 @pytest.fixture
-def warehouse_url() -> Iterator[str]:
-    """A new, empty warehouse database for the test, under the run's one warehouse name; dropped when it ends."""
-    _admin(f'DROP DATABASE IF EXISTS "{WAREHOUSE_DB}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{WAREHOUSE_DB}"')
-    yield SERVER_URL.rsplit("/", 1)[0] + "/" + WAREHOUSE_DB
-    _admin(f'DROP DATABASE IF EXISTS "{WAREHOUSE_DB}" WITH (FORCE)')
+def warehouse_url(make_database) -> str:
+    return make_database("warehouse")
 
 
 def _free_port() -> int:
