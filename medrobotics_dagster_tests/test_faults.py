@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 
 import dagster as dg
 import pandas as pd
@@ -84,6 +85,28 @@ def allow_connections(url: str, allowed: bool) -> None:
             cur.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" ALLOW_CONNECTIONS {str(allowed).lower()}')
     finally:
         conn.close()
+
+
+def reopen_after_a_retry(
+    instance: dg.DagsterInstance, url: str, run_ids: Callable[[], Iterable[str]], timeout: float
+) -> threading.Thread:
+    """Open the closed database again once one of the runs `run_ids()` names records a step up for retry (its first
+    attempt has failed), or after `timeout` seconds; the watching thread, to join."""
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                retried = dg.DagsterEventType.STEP_UP_FOR_RETRY
+                if any(instance.all_logs(run_id, of_type=retried) for run_id in run_ids()):
+                    return
+                time.sleep(0.2)
+        finally:
+            allow_connections(url, True)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
 
 
 def test_a_database_refusing_connections_for_maintenance_is_transient(make_database):

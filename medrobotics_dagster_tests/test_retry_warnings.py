@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import dagster as dg
 
@@ -18,31 +17,23 @@ from medrobotics_dagster_tests.test_faults import (  # noqa: F401 - facilities_s
     facilities_extract,
     facilities_source,
     materialize_extract,
+    reopen_after_a_retry,
 )
 from medrobotics_dagster_tests.warehouse.staging_fixture import load_staging
 
 
-def reopen_after_first_retry(instance: dg.DagsterInstance, url: str, timeout: float = 300) -> threading.Thread:
-    """Open the database again once the instance records a step up for retry (the first attempt has failed)."""
-
-    def watch():
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                runs = instance.get_runs(limit=1)
-                if runs and instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY):
-                    return
-                time.sleep(0.2)
-        finally:
-            allow_connections(url, True)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
+def reopen_after_first_retry(instance: dg.DagsterInstance, url: str) -> threading.Thread:
+    """Open the database again once the run (the instance's latest) records a step up for retry."""
+    return reopen_after_a_retry(instance, url, lambda: [run.run_id for run in instance.get_runs(limit=1)], 300)
 
 
-def warnings_of(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    return [e.user_message for e in instance.all_logs(run_id) if e.level == logging.WARNING]
+def the_retry_warning(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The run's one WARNING line of a retry after the database refused connections."""
+    warnings = [e.user_message for e in instance.all_logs(run_id) if e.level == logging.WARNING]
+    retried = [m for m in warnings if "not currently accepting connections" in m]  # one line per retry
+    assert len(retried) == 1, warnings
+    assert retried[0].endswith("; retrying")
+    return retried[0]
 
 
 def test_a_dbt_step_that_lost_its_warehouse_is_retried_with_a_warning(warehouse_url, monkeypatch):
@@ -63,14 +54,10 @@ def test_a_dbt_step_that_lost_its_warehouse_is_retried_with_a_warning(warehouse_
         watcher.join()
     assert result.success
     assert len([e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]) == 1
-    warnings = warnings_of(instance, result.run_id)
-    retried = [m for m in warnings if "not currently accepting connections" in m]  # one line per retry
-    assert len(retried) == 1, warnings
-    assert retried[0].startswith(
+    assert the_retry_warning(instance, result.run_id).startswith(
         "attempt 1 of 3 of dbt step warehouse_dbt_models failed (transient fault, DbtConnectionLost): "
         "dbt build: dbt lost its database connection: "
     )
-    assert retried[0].endswith("; retrying")
 
 
 def test_a_python_extract_whose_source_refuses_connections_is_retried_with_a_warning(
@@ -88,11 +75,7 @@ def test_a_python_extract_whose_source_refuses_connections_is_retried_with_a_war
     finally:
         watcher.join()
     assert result.success
-    warnings = warnings_of(instance, result.run_id)
-    retried = [m for m in warnings if "not currently accepting connections" in m]  # one line per retry
-    assert len(retried) == 1, warnings
-    assert retried[0].startswith(
+    assert the_retry_warning(instance, result.run_id).startswith(
         "attempt 1 of 3 of staging/facilities failed (transient fault, connection lost or refused): "
         "MEDROBOTICS_SOURCE_DB_URL: cannot connect to "
     )
-    assert retried[0].endswith("; retrying")

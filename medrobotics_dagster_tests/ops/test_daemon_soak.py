@@ -30,7 +30,7 @@ from medrobotics_dagster_tests.dagster_dev import LOCATION, DagsterDev
 from medrobotics_dagster_tests.database import execute, query
 from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources, seed_source
 from medrobotics_dagster_tests.ops.scenario_player import RawLake, all_procedures, expected_audit, load_scenarios
-from medrobotics_dagster_tests.test_faults import allow_connections
+from medrobotics_dagster_tests.test_faults import allow_connections, reopen_after_a_retry
 
 INTERVAL_S = 5  # the sensor's tick here (MEDROBOTICS_FILE_SENSOR_INTERVAL_S); the daemon loops every 5 s at best
 STEP_TIMEOUT_S = 300
@@ -182,23 +182,9 @@ class Player:
 
     def _closed_until_a_retry(self, url: str, since: datetime) -> threading.Thread:
         allow_connections(url, False)
-
-        def reopen():
-            deadline = time.monotonic() + STEP_TIMEOUT_S
-            try:
-                while time.monotonic() < deadline:
-                    if any(
-                        self.instance.all_logs(r.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY)
-                        for r in self.runs(since)
-                    ):
-                        return
-                    time.sleep(0.2)
-            finally:
-                allow_connections(url, True)
-
-        thread = threading.Thread(target=reopen, daemon=True)
-        thread.start()
-        return thread
+        return reopen_after_a_retry(
+            self.instance, url, lambda: [r.dagster_run.run_id for r in self.runs(since)], STEP_TIMEOUT_S
+        )
 
     def runs(self, since: datetime) -> list:
         records = self.instance.get_run_records(
