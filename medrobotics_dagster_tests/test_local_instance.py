@@ -90,7 +90,9 @@ def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(
         f"storage:\n  postgres:\n    postgres_url: {stock_url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
     )
     rows = (
-        "SELECT partition, execution_status FROM asset_check_executions WHERE check_name = 'totals_are_sane' ORDER BY 1"
+        "SELECT partition, execution_status, asset_key, evaluation_event_timestamp IS NOT NULL, "
+        "evaluation_event_storage_id IS NOT NULL, strpos(evaluation_event, 'AssetCheckEvaluation') > 0 "
+        "FROM asset_check_executions WHERE check_name = 'totals_are_sane' ORDER BY 1"
     )
     with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
         for opened in (instance, stock):

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+from dagster._core.definitions.partitions.context import partition_loading_context
+from dagster._core.execution.context.metadata_logging import AssetMetadataHandle, OutputMetadataAccumulator
 
 from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.faults import classify
@@ -117,10 +119,32 @@ def partition_days(context: dg.OutputContext) -> dict[str, str]:
     return {key: day for key, day in days.items() if day is not None}
 
 
-def add_partition_metadata(context: dg.OutputContext, by_partition: Mapping[str, Mapping[str, object]]) -> None:
-    """Each partition's own figures on its own materialization ({partition key: metadata})."""
+def add_partition_metadata(
+    context, by_partition: Mapping[str, Mapping[str, object]], asset_key: dg.AssetKey | None = None
+) -> None:
+    """Each partition's own figures on its own materialization ({partition key: metadata}), from an IO manager's
+    or an asset's context (`asset_key`: which of the step's assets; the output's by default).
+
+    Added in one go: Dagster's `add_asset_metadata` lists the run's partitions and copies the step's whole
+    accumulator on every call, quadratic in the range (a two-year range: about 1 s per asset). The first key
+    goes through it, for Dagster's own checks of the asset and its partitions; the rest are checked against
+    the run's partitions, listed once."""
     step = step_of(context)
-    if step is None:
+    if step is None or not by_partition:
         return
-    for key, metadata in by_partition.items():
-        step.add_asset_metadata(dict(metadata), asset_key=context.asset_key, partition_key=key)
+    asset_key = asset_key or context.asset_key
+    (first_key, first), *rest = by_partition.items()
+    step.add_asset_metadata(dict(first), asset_key=asset_key, partition_key=first_key)
+    if not rest:
+        return
+    with partition_loading_context(dynamic_partitions_store=step.instance):
+        targeted = set(step.assets_def.partitions_def.get_partition_keys_in_range(step.partition_key_range))
+    merged = dict(step._metadata_accumulator.per_output_metadata)
+    for key, metadata in rest:
+        if key not in targeted:
+            raise dg.DagsterInvariantViolationError(
+                f"Attempted to add metadata for partition key '{key}' that is not being targeted."
+            )
+        handle = AssetMetadataHandle(asset_key=asset_key, partition_key=key)
+        merged[handle] = {**merged.get(handle, {}), **metadata}
+    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata=merged)

@@ -1,7 +1,7 @@
 """Each partition of a daily dbt fact with its own row count, on its own materialization.
 
 A range run is one `dbt build` and one Output per model, whose metadata Dagster copies to every partition of the
-range; the count added for each partition key (`add_asset_metadata`) is that day's alone, so the fact's Plots tab
+range; the count added for each partition key (`add_partition_metadata`) is that day's alone, so the fact's Plots tab
 draws one point per partition loaded. The model's column schema and lineage (5 to 11 KB) describe the table, not a
 day: they go on the range's last partition only, the fact's latest materialization, where the UI reads them (copied
 to 729 partitions they were 12 MB of a first demo's events).
@@ -17,6 +17,7 @@ import dagster as dg
 from psycopg2 import sql
 
 from medrobotics_dagster.defs.warehouse.view_metadata import dbt_unique_id
+from medrobotics_dagster.io_managers import add_partition_metadata
 from medrobotics_dagster.resources.databases import Warehouse
 
 PARTITION_ROW_COUNT = "dagster/partition_row_count"  # Dagster's key for the rows of the materialized partition
@@ -50,10 +51,10 @@ def with_partition_row_counts(
             )
             asset_key = context.asset_key_for_output(event.output_name)
             keys = context.partition_keys
-            for key in keys:
-                context.add_asset_metadata({PARTITION_ROW_COUNT: counts.get(key, 0)}, asset_key, partition_key=key)
+            own = {key: {PARTITION_ROW_COUNT: counts.get(key, 0)} for key in keys}
             table = {name: value for name, value in event.metadata.items() if name in TABLE_METADATA}
             if len(keys) > 1 and table:
-                context.add_asset_metadata(table, asset_key, partition_key=keys[-1])
+                own[keys[-1]] = {**own[keys[-1]], **table}
                 event = event.with_metadata({k: v for k, v in event.metadata.items() if k not in TABLE_METADATA})
+            add_partition_metadata(context, own, asset_key)
         yield event
