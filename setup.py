@@ -27,6 +27,7 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
+            "pytest-xdist>=3.6",  # the suite runs in several processes (README: test command)
             "moto[server]>=5",
             "sqlglot>=25",
             # the linters .ci/run runs; a new minor release may change rules, so each is held to one

@@ -28,11 +28,11 @@ import yaml
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.error_text import first_line
-from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
+from medrobotics_dagster.project_paths import DBT_TARGET_DIR, SQL_DIR, dbt_project_changed_since
 from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params, transaction
 
 ANALYSES_DIR = SQL_DIR / "analyses"
-COMPILED_DIR = SQL_DIR / "target" / "queries"
+COMPILED_DIR = DBT_TARGET_DIR / "queries"
 ANALYSES_YAML = ANALYSES_DIR / "analyses.yml"
 FORMATS = ("table", "csv", "json")
 

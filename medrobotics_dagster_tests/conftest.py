@@ -8,6 +8,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import psycopg2
 import pytest
@@ -20,6 +21,9 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MEDROBOTICS_HISTORY_START", "2023-01-01")
 # Local state of tests that set no home of their own: never the repository's .medrobotics/.
 os.environ.setdefault("MEDROBOTICS_HOME", tempfile.mkdtemp(prefix="medrobotics-tests-"))
+# dbt's target folder of this test process (pytest-xdist runs several): its manifest and parse state are its own,
+# and the developer's sql/target is left alone.
+os.environ.setdefault("DBT_TARGET_PATH", f"target/tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
 
 
 def _admin(sql: str) -> None:
@@ -32,9 +36,9 @@ def _admin(sql: str) -> None:
         conn.close()
 
 
-@pytest.fixture
-def make_database() -> Iterator[Callable[[str], str]]:
-    """Create uniquely named databases on the local server; all are dropped when the test ends."""
+@contextmanager
+def _databases() -> Iterator[Callable[[str], str]]:
+    """A maker of uniquely named databases on the local server; all are dropped when the block ends."""
     created: list[str] = []
 
     def make(purpose: str = "db") -> str:
@@ -43,9 +47,25 @@ def make_database() -> Iterator[Callable[[str], str]]:
         created.append(name)
         return SERVER_URL.rsplit("/", 1)[0] + "/" + name
 
-    yield make
-    for name in created:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield make
+    finally:
+        for name in created:
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def make_database() -> Iterator[Callable[[str], str]]:
+    """Create uniquely named databases on the local server; all are dropped when the test ends."""
+    with _databases() as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def make_module_database() -> Iterator[Callable[[str], str]]:
+    """Databases shared by the tests of one module (a world built once and read by several); dropped at its end."""
+    with _databases() as make:
+        yield make
 
 
 @pytest.fixture
@@ -61,9 +81,18 @@ def source_url(make_database) -> str:
     return make_database("source")
 
 
+# One warehouse name per test process, re-created empty for each test: dbt's connection profile holds the database
+# name, and dbt parses the whole project again (5 to 7 s) for a profile it has no parse state of.
+WAREHOUSE_DB = f"mr_test_warehouse_{os.getpid()}"
+
+
 @pytest.fixture
-def warehouse_url(make_database) -> str:
-    return make_database("warehouse")
+def warehouse_url() -> Iterator[str]:
+    """A new, empty warehouse database for the test, under its process's one warehouse name; dropped at its end."""
+    _admin(f'DROP DATABASE IF EXISTS "{WAREHOUSE_DB}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{WAREHOUSE_DB}"')
+    yield SERVER_URL.rsplit("/", 1)[0] + "/" + WAREHOUSE_DB
+    _admin(f'DROP DATABASE IF EXISTS "{WAREHOUSE_DB}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -126,3 +155,14 @@ def medrobotics_home(tmp_path, monkeypatch):
     ):
         monkeypatch.delenv(var, raising=False)
     return home
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "long: a module of a minute or more of this machine; started first, so parallel workers end together"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Long modules first (a stable sort: each module keeps its order)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -16,6 +16,8 @@ from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import partition_window
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
 
+pytestmark = pytest.mark.long
+
 WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 3, 31)}
 
 

@@ -17,6 +17,8 @@ from medrobotics_dagster.staleness import partition_range, procedure_days
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster_tests.database import query
 
+pytestmark = pytest.mark.long
+
 # the world of test_jobs_and_schedule.py, whose busiest day loads with every check passing
 FIRST_DAY, LAST_DAY = date(2024, 2, 1), date(2024, 3, 8)
 

@@ -13,19 +13,25 @@ from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
 from medrobotics_dagster_tests.database import query
 
+pytestmark = pytest.mark.long
 
-@pytest.fixture
-def platform(source_url, warehouse_url, tmp_path, monkeypatch):
-    """A small generated world, configured the way an operator would: through the environment."""
-    lake_dir = tmp_path / "lake"
-    monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
-    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
-    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(lake_dir))
+
+@pytest.fixture(scope="module")
+def platform(make_module_database, tmp_path_factory):
+    """A small generated world, configured the way an operator would: through the environment. Built once for the
+    module (a minute of the suite per build): the tests read it, and the last one adds a day to it."""
+    source_url, warehouse_url = make_module_database("source"), make_module_database("warehouse")
+    lake_dir = tmp_path_factory.mktemp("lake")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
+    patch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
+    patch.setenv("MEDROBOTICS_LAKE_URL", str(lake_dir))
     generate(source_url, Lake(url=str(lake_dir)), scale=0.05, seed=11)
     from medrobotics_dagster.definitions import defs
 
     materialize_everything(defs, dg.DagsterInstance.ephemeral(), partition_range(procedure_days(SourceDatabase())))
-    return defs, source_url, warehouse_url, lake_dir
+    yield defs, source_url, warehouse_url, lake_dir
+    patch.undo()
 
 
 def test_fact_procedures_reconciles_exactly_with_the_source(platform):
@@ -75,6 +81,7 @@ def test_hours_weekdays_and_business_hours_are_read_on_the_facilitys_clock(platf
     assert 0.8 <= business <= 0.97 and night < 0.05 and weekend < 0.15
 
 
+# Last in the module: it changes the shared world.
 def test_a_simulated_day_adds_versions_and_its_facts_join_the_new_ones(platform):
     defs, source_url, warehouse_url, lake_dir = platform
     versions_before = query(warehouse_url, "SELECT count(*) FROM analytics.dim_robots")[0][0]

@@ -1,7 +1,6 @@
 """Each partition's own metadata, added for a whole range at once: merged per partition, refused outside the run."""
 
 import dagster as dg
-import pytest
 
 from medrobotics_dagster.io_managers import add_partition_metadata
 from medrobotics_dagster.partitions import daily_partitions

@@ -32,6 +32,8 @@ from medrobotics_dagster_tests.defs.telemetry.telemetry_world import resources, 
 from medrobotics_dagster_tests.ops.scenario_player import RawLake, all_procedures, expected_audit, load_scenarios
 from medrobotics_dagster_tests.test_faults import allow_connections, reopen_after_a_retry
 
+pytestmark = pytest.mark.long
+
 INTERVAL_S = 5  # the sensor's tick here (MEDROBOTICS_FILE_SENSOR_INTERVAL_S); the daemon loops every 5 s at best
 STEP_TIMEOUT_S = 300
 EXTRACTED = ("2024-01-13", "2024-01-28")  # the procedures extracted before the daemon starts

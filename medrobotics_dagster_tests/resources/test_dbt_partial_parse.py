@@ -16,6 +16,7 @@ from medrobotics_dagster.defs.warehouse.dbt_project import (
     ensure_partial_parse,
     put_dbt_on_path,
 )
+from medrobotics_dagster.project_paths import DBT_TARGET_DIR
 
 
 def dbt_parse(env: dict[str, str], target) -> str:
@@ -49,7 +50,7 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     # What dagster-dbt does for each invocation: its own target path, seeded with the project's partial parse.
     target = tmp_path / "invocation"
     target.mkdir()
-    shutil.copy(SQL_DIR / dbt_project.target_path / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
+    shutil.copy(DBT_TARGET_DIR / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
     log = dbt_parse(env, target)
     assert "Unable to do partial parsing" not in log, log
 

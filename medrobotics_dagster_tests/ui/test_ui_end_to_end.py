@@ -42,13 +42,16 @@ WORLD = (YESTERDAY - timedelta(days=36), YESTERDAY)
 IGNORED_INSTANCE_CONFIG = "Found a dagster instance configuration value"
 CHROMIUM = find_chromium()
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason=(
-        "Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): "
-        "the UI test needs a real browser"
+pytestmark = [
+    pytest.mark.long,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason=(
+            "Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it): "
+            "the UI test needs a real browser"
+        ),
     ),
-)
+]
 
 
 def artifacts_dir() -> Path:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
 
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+from medrobotics_dagster.defs.warehouse.dbt_project import PARTIAL_PARSE_FILE
 from medrobotics_dagster_tests.warehouse.dbt_offline import compile_for_redshift
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -35,12 +38,19 @@ class DbtRun:
 class DbtProject:
     """Runs sql/ with dbtRunner (in-process) against one database, with its own target and log paths."""
 
-    def __init__(self, warehouse_url: str, work_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    def __init__(
+        self, warehouse_url: str, work_dir: Path, monkeypatch: pytest.MonkeyPatch, parse_states: Path | None = None
+    ):
         self.warehouse_url = warehouse_url
         self.target_path = work_dir / "target"
         self.log_path = work_dir / "logs"
         for key, value in dbt_env_for(warehouse_url).items():
             monkeypatch.setenv(key, value)
+        # dbt's parse state of an earlier test on a database of the same name: dbt parses only what differs
+        self.parse_state = parse_states / f"{urlsplit(warehouse_url).path.strip('/')}.msgpack" if parse_states else None
+        if self.parse_state and self.parse_state.exists():
+            self.target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.parse_state, self.target_path / PARTIAL_PARSE_FILE)
 
     def invoke(self, *args: str, vars: dict[str, Any] | None = None, check: bool = True) -> DbtRun:
         from dbt.cli.main import dbtRunner
@@ -69,6 +79,8 @@ class DbtProject:
             fh.seek(offset)
             log_text = fh.read()
         run = DbtRun(success=res.success, results=results, exception=res.exception, log_text=log_text)
+        if self.parse_state and not vars and (self.target_path / PARTIAL_PARSE_FILE).exists():
+            shutil.copy(self.target_path / PARTIAL_PARSE_FILE, self.parse_state)
         if check and not run.success:
             failed = [
                 f"{r.node.name}: {r.status} {r.message}" for r in results if str(r.status) not in ("success", "pass")
@@ -96,9 +108,15 @@ class DbtProject:
         self.query(statement, params)
 
 
+@pytest.fixture(scope="session")
+def dbt_parse_states(tmp_path_factory) -> Path:
+    """dbt's partial-parse state per warehouse database name, kept across the tests of this process."""
+    return tmp_path_factory.mktemp("dbt_parse_states")
+
+
 @pytest.fixture
-def dbt_project(warehouse_url, tmp_path, monkeypatch) -> DbtProject:
-    return DbtProject(warehouse_url, tmp_path, monkeypatch)
+def dbt_project(warehouse_url, tmp_path, monkeypatch, dbt_parse_states) -> DbtProject:
+    return DbtProject(warehouse_url, tmp_path, monkeypatch, dbt_parse_states)
 
 
 @pytest.fixture(scope="module")

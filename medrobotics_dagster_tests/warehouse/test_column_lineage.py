@@ -8,7 +8,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from medrobotics_dagster.defs.warehouse.dbt_column_lineage import lineage_manifest, reads_an_ephemeral_model
+
+pytestmark = pytest.mark.long
 
 SCRIPT = """
 import json, warnings

@@ -12,6 +12,8 @@ from medrobotics_dagster_tests.warehouse import dataset
 from medrobotics_dagster_tests.warehouse.conftest import DbtProject
 from medrobotics_dagster_tests.warehouse.staging_fixture import load_staging
 
+pytestmark = pytest.mark.long
+
 
 def materialize_views(warehouse_url: str, tmp_path, monkeypatch) -> tuple[dg.DagsterInstance, list]:
     """Build the warehouse with dbt, then materialize the views step in Dagster; the instance and the view keys."""

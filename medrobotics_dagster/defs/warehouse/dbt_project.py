@@ -17,14 +17,14 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from medrobotics_dagster.defs.warehouse.dbt_executable import dbt_executable
-from medrobotics_dagster.project_paths import SQL_DIR, dbt_project_changed_since
+from medrobotics_dagster.project_paths import DBT_TARGET_DIR, SQL_DIR, dbt_project_changed_since
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The connection settings target/partial_parse.msgpack was written with (no password): dbt refuses a partial
 # parse when the profile it renders differs, and re-parses the whole project on every invocation.
 PARSE_PROFILE_FILE = "medrobotics_parse_profile.json"
 
-dbt_project = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR)
+dbt_project = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR, target_path=DBT_TARGET_DIR)
 
 
 def put_dbt_on_path() -> None:
@@ -65,7 +65,7 @@ INVOCATION_TARGET = re.compile(r"^.+-[0-9a-f]{7}-[0-9a-f]{7}$")  # <step>-<run i
 
 def prune_invocation_targets(target: Path | None = None, keep: int = KEPT_INVOCATION_TARGETS) -> None:
     """Remove all but the `keep` newest per-invocation folders under sql/target (one demo left hundreds of MB)."""
-    target = target or Path(dbt_project.project_dir) / dbt_project.target_path
+    target = target or DBT_TARGET_DIR
     folders = [p for p in target.iterdir() if p.is_dir() and INVOCATION_TARGET.match(p.name)] if target.is_dir() else []
     for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)[keep:]:
         shutil.rmtree(folder, ignore_errors=True)
@@ -98,7 +98,7 @@ def ensure_manifest() -> Path:
 
     put_dbt_on_path()
     database = manifest_database()
-    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    target = DBT_TARGET_DIR
     target.mkdir(parents=True, exist_ok=True)
     connection = known_connection_env()
     if connection and connection["MEDROBOTICS_DBT_DBNAME"] == database:
@@ -143,7 +143,7 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
     written with the connection settings `env` the invocations will run with, so they parse only what changed.
     Parses once per change of settings or of the project; returns True when it parsed. `with_manifest`: a parse
     also installs its manifest.json (for the database in `env`)."""
-    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    target = DBT_TARGET_DIR
     target.mkdir(parents=True, exist_ok=True)
     wanted = _parse_profile(env)
     marker = target / PARSE_PROFILE_FILE
