@@ -22,6 +22,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 # Connections a process keeps open to the instance database: the run's thread, dbt's event stream, the console.
 POOL_SIZE = 2
 POOL_RECYCLE_SECONDS = 3600
+# Events written here in bulk; the rest go through dagster-postgres as they are.
+BULK_WRITTEN = frozenset(
+    {
+        DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        DagsterEventType.ASSET_MATERIALIZATION,
+        DagsterEventType.ASSET_OBSERVATION,
+    }
+)
 
 
 class LocalEventLogStorage(PostgresEventLogStorage):
@@ -50,20 +58,24 @@ class LocalEventLogStorage(PostgresEventLogStorage):
         return table_name in self._tables_seen
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        planned = [e for e in events if e.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED]
-        rest = [e for e in events if e.dagster_event_type != DagsterEventType.ASSET_MATERIALIZATION_PLANNED]
+        bulk = [e for e in events if e.dagster_event_type in BULK_WRITTEN]
+        rest = [e for e in events if e.dagster_event_type not in BULK_WRITTEN]
         if rest:
             super().store_event_batch(rest)
-        if not planned:
-            return
+        if bulk:
+            self._store_asset_events(bulk)
+
+    def _store_asset_events(self, events: Sequence[EventLogEntry]) -> None:
+        """What dagster-postgres does with a batch of materializations, for planned ones too, but sent as one
+        executemany (SQLAlchemy compiled a multi-row VALUES statement anew for every batch: 12 % of a two-year range
+        run), and each asset's row keeps its latest event (dagster-postgres updates only the batch's last asset)."""
+        insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
         with self._connect() as conn:
-            result = conn.execute(self.prepare_insert_event_batch(planned).returning(SqlEventLogStorageTable.c.id))
-            event_ids = [int(row[0]) for row in result.fetchall()]
-        pairs = zip(planned, event_ids, strict=True)
-        latest = {event.dagster_event.asset_key: (event, event_id) for event, event_id in pairs}
+            event_ids = [int(row[0]) for row in conn.execute(insert, [self._event_to_row(e) for e in events])]
+        latest = {e.dagster_event.asset_key: (e, event_id) for e, event_id in zip(events, event_ids, strict=True)}
         with self.index_transaction() as conn:
-            self._store_asset_event_tags(conn, planned, event_ids)
-            for event, event_id in latest.values():  # the asset's row keeps its latest planned event
+            self._store_asset_event_tags(conn, events, event_ids)
+            for event, event_id in latest.values():
                 self._store_asset_event(conn, event, event_id)
 
     def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:

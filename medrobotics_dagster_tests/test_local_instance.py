@@ -102,6 +102,35 @@ def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(
     assert ours == query(stock_url, rows)
 
 
+def test_asset_events_of_a_range_run_are_those_dagster_postgres_writes(
+    instance, dagster_storage, make_database, tmp_path
+):
+    from medrobotics_dagster_tests.database import query
+
+    stock_url = make_database("dagster_stock")
+    (tmp_path / "stock").mkdir()
+    (tmp_path / "stock" / "dagster.yaml").write_text(
+        f"storage:\n  postgres:\n    postgres_url: {stock_url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
+    )
+    rows = (
+        "SELECT dagster_event_type, asset_key, partition, count(*) FROM event_logs WHERE asset_key IS NOT NULL "
+        "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    tags = "SELECT asset_key, key, count(*) FROM asset_event_tags GROUP BY 1, 2 ORDER BY 1, 2"  # values: run ids
+    with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
+        for opened in (instance, stock):
+            assert _range_run(opened, "2024-01-01", "2024-01-03", fail=False).success
+    ours = query(dagster_storage, rows)
+    assert {(r[0], r[2]) for r in ours} >= {("ASSET_MATERIALIZATION", f"2024-01-0{d}") for d in (1, 2, 3)}
+    assert ours == query(stock_url, rows)
+    assert query(dagster_storage, tags) == query(stock_url, tags)
+    for key in (dg.AssetKey("daily_numbers"), dg.AssetKey("daily_totals")):  # each asset's row: its latest event
+        assert instance.get_latest_materialization_event(key).dagster_event.partition == "2024-01-03"
+        assert instance.get_asset_records([key])[0].asset_entry.last_materialization_record.storage_id == max(
+            r.storage_id for r in instance.fetch_materializations(key, limit=10).records
+        )
+
+
 def test_a_run_writes_its_events_on_a_few_pooled_connections_that_survive_a_server_restart(instance, dagster_storage):
     import sqlalchemy as sa
 

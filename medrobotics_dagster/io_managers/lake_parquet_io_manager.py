@@ -107,16 +107,20 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         partition_expr = context.definition_metadata.get("partition_expr")
         wanted = self._ordered_keys(context)
         counts: dict[str, int] = {}
+        empty = to_parquet(arrow_schema(stream.columns).empty_table())  # one object for every empty partition
         for key, table in stream.parts:
             if key not in wanted:
                 raise dg.DagsterInvariantViolationError(f"{name}: partition {key} is not part of this run")
+            if len(table) == 0:
+                self.lake.put(self.partition_key(context.asset_key, key), empty)
+                counts[key] = 0
+                continue
             table = to_arrow(table, stream.columns)
             if partition_expr:
                 window = partitions_def.time_window_for_partition_key(key)
                 check_rows_inside(table, f"{name} partition {key}", partition_expr, window.start, window.end)
             self.lake.put(self.partition_key(context.asset_key, key), to_parquet(table))
             counts[key] = len(table)
-        empty = to_parquet(arrow_schema(stream.columns).empty_table())
         for key in wanted:
             if key not in counts:
                 self.lake.put(self.partition_key(context.asset_key, key), empty)
