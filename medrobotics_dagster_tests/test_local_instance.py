@@ -8,6 +8,7 @@ from dagster._core.storage.partition_status_cache import get_and_update_asset_st
 
 from medrobotics_dagster.local_event_log_storage import LocalEventLogStorage
 from medrobotics_dagster.local_instance import LocalPostgresStorage, local_instance
+from medrobotics_dagster_tests.database import query
 
 days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
 
@@ -79,47 +80,37 @@ def test_a_range_run_plans_every_partition_and_a_failed_one_shows_its_partitions
     assert latest.run_id == failed_run.run_id
 
 
-def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(
-    instance, dagster_storage, make_database, tmp_path
-):
-    from medrobotics_dagster_tests.database import query
-
-    stock_url = make_database("dagster_stock")
+@pytest.fixture
+def stock_url(instance, make_database, tmp_path) -> str:
+    """The same range run on our instance and on dagster-postgres as shipped; the latter's database URL."""
+    url = make_database("dagster_stock")
     (tmp_path / "stock").mkdir()
     (tmp_path / "stock" / "dagster.yaml").write_text(
-        f"storage:\n  postgres:\n    postgres_url: {stock_url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
+        f"storage:\n  postgres:\n    postgres_url: {url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
     )
+    with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
+        for opened in (instance, stock):
+            assert _range_run(opened, "2024-01-01", "2024-01-03", fail=False).success
+    return url
+
+
+def test_check_rows_of_a_range_run_are_those_dagster_postgres_writes(dagster_storage, stock_url):
     rows = (
         "SELECT partition, execution_status, asset_key, evaluation_event_timestamp IS NOT NULL, "
         "evaluation_event_storage_id IS NOT NULL, strpos(evaluation_event, 'AssetCheckEvaluation') > 0 "
         "FROM asset_check_executions WHERE check_name = 'totals_are_sane' ORDER BY 1"
     )
-    with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
-        for opened in (instance, stock):
-            assert _range_run(opened, "2024-01-01", "2024-01-03", fail=False).success
     ours = query(dagster_storage, rows)
     assert [r[0] for r in ours if r[1] == "PLANNED"] == ["2024-01-01", "2024-01-02", "2024-01-03"]
     assert ours == query(stock_url, rows)
 
 
-def test_asset_events_of_a_range_run_are_those_dagster_postgres_writes(
-    instance, dagster_storage, make_database, tmp_path
-):
-    from medrobotics_dagster_tests.database import query
-
-    stock_url = make_database("dagster_stock")
-    (tmp_path / "stock").mkdir()
-    (tmp_path / "stock" / "dagster.yaml").write_text(
-        f"storage:\n  postgres:\n    postgres_url: {stock_url.replace('postgresql://', 'postgresql+psycopg2://')}\n"
-    )
+def test_asset_events_of_a_range_run_are_those_dagster_postgres_writes(instance, dagster_storage, stock_url):
     rows = (
         "SELECT dagster_event_type, asset_key, partition, count(*) FROM event_logs WHERE asset_key IS NOT NULL "
         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
     tags = "SELECT asset_key, key, count(*) FROM asset_event_tags GROUP BY 1, 2 ORDER BY 1, 2"  # values: run ids
-    with dg.DagsterInstance.from_config(str(tmp_path / "stock")) as stock:
-        for opened in (instance, stock):
-            assert _range_run(opened, "2024-01-01", "2024-01-03", fail=False).success
     ours = query(dagster_storage, rows)
     assert {(r[0], r[2]) for r in ours} >= {("ASSET_MATERIALIZATION", f"2024-01-0{d}") for d in (1, 2, 3)}
     assert ours == query(stock_url, rows)
