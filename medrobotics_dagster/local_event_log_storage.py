@@ -33,8 +33,9 @@ BULK_WRITTEN = frozenset(
 
 
 class LocalEventLogStorage(PostgresEventLogStorage):
-    """dagster-postgres's event log on a connection pool, writing a run's planned materializations (one per partition
-    and asset) in one INSERT instead of one connection and four statements each. Dagster's other lever, one planned
+    """dagster-postgres's event log on a connection pool, writing a batch of planned or materialization events (one
+    per partition and asset) as one executemany instead of one connection and four statements each. Dagster's other
+    lever, one planned
     event per asset for the whole range (DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS), would stop a failed run's
     partitions from showing as failed."""
 
@@ -68,11 +69,13 @@ class LocalEventLogStorage(PostgresEventLogStorage):
     def _store_asset_events(self, events: Sequence[EventLogEntry]) -> None:
         """What dagster-postgres does with a batch of materializations, for planned ones too, but sent as one
         executemany (SQLAlchemy compiled a multi-row VALUES statement anew for every batch: 12 % of a two-year range
-        run), and each asset's row keeps its latest event (dagster-postgres updates only the batch's last asset)."""
+        run), and each asset's row keeps its latest event of each kind (dagster-postgres updates only the batch's last
+        asset)."""
         insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
         with self._connect() as conn:
             event_ids = [int(row[0]) for row in conn.execute(insert, [self._event_to_row(e) for e in events])]
-        latest = {e.dagster_event.asset_key: (e, event_id) for e, event_id in zip(events, event_ids, strict=True)}
+        pairs = zip(events, event_ids, strict=True)
+        latest = {(e.dagster_event.asset_key, e.dagster_event_type): (e, event_id) for e, event_id in pairs}
         with self.index_transaction() as conn:
             self._store_asset_event_tags(conn, events, event_ids)
             for event, event_id in latest.values():
