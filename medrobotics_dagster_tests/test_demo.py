@@ -18,7 +18,7 @@ from medrobotics_dagster.synthetic.simulate_day import simulate_day
 
 pytestmark = pytest.mark.long
 
-WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 3, 31)}
+WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 1, 31)}
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def embedded_home(medrobotics_home, tmp_path, monkeypatch):
 
 def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_home(embedded_home, tmp_path):
     lines: list[str] = []
-    counts = dict(run_demo(scale=0.02, seed=3, echo=lines.append, **WINDOW))
+    counts = dict(run_demo(scale=0.01, seed=3, echo=lines.append, **WINDOW))
 
     assert (embedded_home / "pgdata" / "PG_VERSION").exists()
     assert any((embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
@@ -63,7 +63,7 @@ def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_
     # a second demo finds the data and everything materialized: no generation, no daily load
     again: list[str] = []
     assert (
-        dict(run_demo(scale=0.02, seed=3, echo=again.append))["analytics.fact_procedures"]
+        dict(run_demo(scale=0.01, seed=3, echo=again.append))["analytics.fact_procedures"]
         == counts["analytics.fact_procedures"]
     )
     assert not any("generating" in line for line in again)
@@ -102,7 +102,7 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("MEDROBOTICS_HOME", str(tmp_path / "home"))
     first: list[str] = []
-    run_demo(scale=0.05, seed=5, echo=first.append, start=date(2023, 1, 1), end=date(2023, 3, 31))
+    run_demo(scale=0.05, seed=5, echo=first.append, start=date(2023, 1, 1), end=date(2023, 2, 10))
     print("\n".join(first))
 
     # A new day with procedures (and dimension changes) and a corrected file for an old day.

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -21,6 +22,7 @@ from medrobotics_dagster_tests.database import query
 WAREHOUSE_SCHEMAS = ("staging", "snapshots", "intermediate", "analytics", "audit")
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 pytestmark = pytest.mark.long
+WORLD = (date(2024, 1, 1), date(2024, 2, 29))  # two months: every path a secret could take, not two years of days
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def secured_platform(tmp_path_factory) -> Iterator[SecuredPlatform]:
     patch.setenv("MEDROBOTICS_ANALYST_ROLE", analyst)
     started = time.time()
     try:
-        generate(source_url, Lake(url=str(lake_dir)), scale=0.02, seed=21)
+        generate(source_url, Lake(url=str(lake_dir)), scale=0.02, seed=21, start=WORLD[0], end=WORLD[1])
         from medrobotics_dagster.definitions import defs
 
         instance = dg.DagsterInstance.ephemeral()

@@ -14,6 +14,8 @@ from medrobotics_dagster.synthetic.simulate_day import simulate_day
 from medrobotics_dagster_tests.database import query
 
 pytestmark = pytest.mark.long
+# Two months: what the tests read needs days of every kind, not two years of partitions.
+WORLD = (date(2024, 1, 1), date(2024, 2, 29))
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ def platform(make_module_database, tmp_path_factory):
     patch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
     patch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
     patch.setenv("MEDROBOTICS_LAKE_URL", str(lake_dir))
-    generate(source_url, Lake(url=str(lake_dir)), scale=0.05, seed=11)
+    generate(source_url, Lake(url=str(lake_dir)), scale=0.05, seed=11, start=WORLD[0], end=WORLD[1])
     from medrobotics_dagster.definitions import defs
 
     materialize_everything(defs, dg.DagsterInstance.ephemeral(), partition_range(procedure_days(SourceDatabase())))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import dagster as dg
 import pytest
 
@@ -15,27 +17,34 @@ from medrobotics_dagster_tests.warehouse.staging_fixture import load_staging
 pytestmark = pytest.mark.long
 
 
-def materialize_views(warehouse_url: str, tmp_path, monkeypatch) -> tuple[dg.DagsterInstance, list]:
-    """Build the warehouse with dbt, then materialize the views step in Dagster; the instance and the view keys."""
-    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
-    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(tmp_path / "lake"))
-    load_staging(warehouse_url, **dataset.realistic_tables())
-    DbtProject(warehouse_url, tmp_path, monkeypatch).build()
-    from medrobotics_dagster.definitions import defs
-    from medrobotics_dagster.defs.warehouse.dbt_assets import warehouse_views
+@pytest.fixture(scope="module")
+def materialized_views(make_module_database, tmp_path_factory) -> Iterator[tuple[str, dg.DagsterInstance, list]]:
+    """The warehouse built with dbt, then the views step materialized twice in Dagster (a history the Plots tab can
+    draw), once for the module: the tests only read it. The warehouse URL, the instance and the view keys."""
+    warehouse_url, work_dir = make_module_database("warehouse"), tmp_path_factory.mktemp("view_metadata")
+    patch = pytest.MonkeyPatch()
+    try:
+        patch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
+        patch.setenv("MEDROBOTICS_LAKE_URL", str(work_dir / "lake"))
+        load_staging(warehouse_url, **dataset.realistic_tables())
+        DbtProject(warehouse_url, work_dir, patch).build()
+        from medrobotics_dagster.definitions import defs
+        from medrobotics_dagster.defs.warehouse.dbt_assets import warehouse_views
 
-    instance = dg.DagsterInstance.ephemeral()
-    selection = dg.AssetSelection.assets(*warehouse_views.keys)
-    for _ in range(2):  # two materializations: a history the Plots tab can draw
-        result = dg.materialize(
-            list(defs.assets), selection=selection, resources=dict(defs.resources), instance=instance
-        )
-        assert result.success
-    return instance, sorted(warehouse_views.keys)
+        instance = dg.DagsterInstance.ephemeral()
+        selection = dg.AssetSelection.assets(*warehouse_views.keys)
+        for _ in range(2):
+            result = dg.materialize(
+                list(defs.assets), selection=selection, resources=dict(defs.resources), instance=instance
+            )
+            assert result.success
+        yield warehouse_url, instance, sorted(warehouse_views.keys)
+    finally:
+        patch.undo()
 
 
-def test_every_view_materialization_carries_its_row_count_preview_and_figures(warehouse_url, tmp_path, monkeypatch):
-    instance, keys = materialize_views(warehouse_url, tmp_path, monkeypatch)
+def test_every_view_materialization_carries_its_row_count_preview_and_figures(materialized_views):
+    warehouse_url, instance, keys = materialized_views
     assert {key.path[-1] for key in keys} == set(VIEW_SUMMARIES)
     for key in keys:
         view = key.path[-1]
@@ -50,8 +59,8 @@ def test_every_view_materialization_carries_its_row_count_preview_and_figures(wa
         assert figures and all(isinstance(metadata[name], dg.FloatMetadataValue) for name in figures), view
 
 
-def test_the_headline_figures_are_the_fleets_own_numbers(warehouse_url, tmp_path, monkeypatch):
-    instance, _ = materialize_views(warehouse_url, tmp_path, monkeypatch)
+def test_the_headline_figures_are_the_fleets_own_numbers(materialized_views):
+    warehouse_url, instance, _ = materialized_views
     outcomes = instance.fetch_materializations(dg.AssetKey(["warehouse", "vw_procedure_outcomes"]), limit=1)
     metadata = outcomes.records[0].asset_materialization.metadata
     success, readmitted, completed = query(
