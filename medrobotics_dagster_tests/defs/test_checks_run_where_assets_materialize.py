@@ -1,9 +1,10 @@
 """Every check of every asset a run materializes is evaluated in that run, on each way assets get materialized:
-the demo's runs, each operations job, the daily schedule's run and the telemetry sensor's run of a day."""
+the demo's runs, each operations job and the telemetry sensor's run of a day (the daily schedule's run: its own
+test in operations/test_jobs_and_schedule.py asserts it too)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
@@ -95,18 +96,6 @@ def test_the_dimensions_and_procedures_jobs_and_the_sensors_run_evaluate_the_che
     [request], _ = evaluate(files, None, set(), datetime.now(UTC), _RefuseWarnings())
     assert request.partition_key == day
     run_job(defs, instance, "telemetry_files_job", request.partition_key, request.tags)
-    assert unevaluated_checks(defs, instance) == {}
-
-
-def test_the_daily_schedules_run_evaluates_every_check_of_what_it_materializes(defs, world):
-    source_url, _ = world
-    busiest = busiest_day(source_url)
-    tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
-    schedule = defs.get_schedule_def("daily_warehouse_schedule")
-    [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
-    assert request.partition_key == busiest.isoformat()
-    instance = dg.DagsterInstance.ephemeral()
-    run_job(defs, instance, schedule.job_name, request.partition_key, request.tags)
     assert unevaluated_checks(defs, instance) == {}
 
 

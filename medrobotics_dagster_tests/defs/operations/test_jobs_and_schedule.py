@@ -1,5 +1,6 @@
 """Run-mode jobs and the 03:00 UTC schedule: what each job selects, which day a tick loads, and a real
-scheduled run that builds dimensions, then yesterday's facts, then the views, in that order."""
+scheduled run that builds dimensions, then yesterday's facts, then the views, in that order, and evaluates every
+check of what it builds."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from medrobotics_dagster.defs.operations.jobs import RUN_MODES
 from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.synthetic.generator import generate
 from medrobotics_dagster_tests.database import query
+from medrobotics_dagster_tests.defs.test_checks_run_where_assets_materialize import unevaluated_checks
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +109,13 @@ def test_the_scheduled_run_builds_dimensions_then_yesterdays_facts_then_the_view
     schedule = defs.get_schedule_def("daily_warehouse_schedule")
     [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
     assert request.partition_key == busiest.isoformat()
+    assert schedule.job_name == "full_load_job"
+    instance = dg.DagsterInstance.ephemeral()
     result = defs.get_job_def("full_load_job").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), partition_key=request.partition_key, tags=request.tags
+        instance=instance, partition_key=request.partition_key, tags=request.tags
     )
     assert result.success
+    assert unevaluated_checks(defs, instance) == {}  # every check of every asset it materialized
     order = [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()]
     position = {key: i for i, key in enumerate(order)}
     dims = [position[f"warehouse/dim_{d}"] for d in ("facilities", "surgeons", "robots", "date", "time")]
