@@ -24,7 +24,6 @@ from medrobotics_dagster.io_managers.step_facts import add_partition_metadata, i
 from medrobotics_dagster.resources.lake import Lake, LakeObjectNotFound
 
 PART_NAME = "part-0.parquet"
-MAX_LISTED_URIS = 31  # a longer range names its folder instead of every object
 
 
 class LakeParquetIOManager(dg.ConfigurableIOManager):
@@ -72,25 +71,27 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
             )
         counts = {key: len(table) if isinstance(table, pa.Table) else table for key, table in rows.items()}
         metadata: dict[str, object] = {"dagster/row_count": sum(counts.values())}
-        keys = (
-            [self.partition_key(context.asset_key, k) for k in counts]
-            if context.has_asset_partitions
-            else [self.unpartitioned_key(context.asset_key)]
-        )
-        if len(keys) <= MAX_LISTED_URIS:
-            metadata["lake_uris"] = dg.MetadataValue.json([self.lake.uri(key) for key in keys])
-        else:
-            metadata["lake_prefix"] = self.lake.uri(self._asset_path(context.asset_key))
         if isinstance(obj, PartitionedTables) and obj.summary is not None:
             metadata.update(obj.summary())
         if context.has_asset_partitions:
             # the range's size only: Dagster copies run-level metadata to every partition's event, so a table of
-            # every partition's rows here grew as the square of the range (each partition carries its own below)
+            # every partition's rows (or objects) here grew as the square of the range; each partition carries its
+            # own below
             metadata["partition_count"] = len(counts)
             own = obj.partition_summary() if isinstance(obj, PartitionedTables) and obj.partition_summary else {}
             add_partition_metadata(
-                context, {key: {"dagster/row_count": n, **own.get(key, {})} for key, n in counts.items()}
+                context,
+                {
+                    key: {
+                        "dagster/row_count": n,
+                        "lake_uri": self.lake.uri(self.partition_key(context.asset_key, key)),
+                        **own.get(key, {}),
+                    }
+                    for key, n in counts.items()
+                },
             )
+        else:
+            metadata["lake_uri"] = self.lake.uri(self.unpartitioned_key(context.asset_key))
         context.add_output_metadata(metadata)
 
     def _ordered_keys(self, context) -> list[str]:

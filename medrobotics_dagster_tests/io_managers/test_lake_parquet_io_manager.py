@@ -89,7 +89,7 @@ def test_single_partition_round_trip(lake):
     metadata = _output_metadata(result, "samples")
     assert metadata["dagster/row_count"].value == 2
     assert metadata["partition_count"].value == 1
-    assert metadata["lake_uris"].value == [lake.uri(key)]
+    assert metadata["lake_uri"].value == lake.uri(key)
 
 
 def test_single_run_range_writes_every_partition_including_empty_ones(lake):
@@ -109,6 +109,10 @@ def test_single_run_range_writes_every_partition_including_empty_ones(lake):
         for e in result.get_asset_materialization_events()
     }
     assert own == {"2024-01-01": 2, "2024-01-02": 0, "2024-01-03": 1}  # each partition its own, not the range's 3
+    objects = {
+        e.partition: e.materialization.metadata["lake_uri"].value for e in result.get_asset_materialization_events()
+    }
+    assert objects == {p: lake.uri(f"staging/telemetry/samples/dt={p}/part-0.parquet") for p in own}  # not the range's
     metadata = _output_metadata(result, "samples")
     assert metadata["partition_count"].value == 3
     assert "rows_per_partition" not in metadata  # copied to every partition's event, it grew with the range squared
@@ -190,6 +194,7 @@ def test_unpartitioned_round_trip(lake):
     assert _objects(lake) == ["staging/summary.parquet", "staging/summary_copy.parquet"]
     pd.testing.assert_frame_equal(from_parquet(lake.get("staging/summary_copy.parquet")), summary())
     assert "partition_count" not in _output_metadata(result, "summary")
+    assert _output_metadata(result, "summary")["lake_uri"].value == lake.uri("staging/summary.parquet")
 
 
 def test_on_s3(s3_endpoint):
@@ -201,9 +206,10 @@ def test_on_s3(s3_endpoint):
         [samples, sample_totals], selection=[sample_totals], resources=_resources(lake), partition_key="2024-01-01"
     )
     assert _output_metadata(result, "sample_totals")["loaded_rows"].value == 2
-    assert _output_metadata(result, "sample_totals")["lake_uris"].value == [
-        f"s3://{bucket}/lake/staging/sample_totals/dt=2024-01-01/part-0.parquet"
-    ]
+    assert (
+        _output_metadata(result, "sample_totals")["lake_uri"].value
+        == f"s3://{bucket}/lake/staging/sample_totals/dt=2024-01-01/part-0.parquet"
+    )
     head = boto3.client("s3").head_object(
         Bucket=bucket, Key="lake/staging/telemetry/samples/dt=2024-01-02/part-0.parquet"
     )
