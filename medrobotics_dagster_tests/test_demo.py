@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from medrobotics_dagster.demo import run_demo
+from medrobotics_dagster.environments import command_resources
 from medrobotics_dagster.materialize import DAILY_ASSET_KEYS, daily_asset_keys
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.embedded_postgres import stop_embedded_server
-from medrobotics_dagster.resources.lake import Lake
 from medrobotics_dagster.staleness import partition_window
 from medrobotics_dagster.synthetic.simulate_day import simulate_day
 
 pytestmark = pytest.mark.long
 
-WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 1, 31)}
+# The shortest history the generator accepts at this scale (a smaller fleet has days with no procedure at all).
+WINDOW = {"start": date(2023, 1, 1), "end": date(2023, 2, 10)}
 
 
 @pytest.fixture
@@ -30,17 +31,38 @@ def embedded_home(medrobotics_home, tmp_path, monkeypatch):
     assert not (medrobotics_home / "pgdata" / "postmaster.pid").exists()
 
 
-def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_home(embedded_home, tmp_path):
-    lines: list[str] = []
-    counts = dict(run_demo(scale=0.01, seed=3, echo=lines.append, **WINDOW))
+def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> list[tuple]:
+    """Every row of `table` without its load-time columns, sorted."""
+    schema, name = table.split(".")
+    columns = [
+        c
+        for (c,) in warehouse.query(
+            "SELECT column_name "
+            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (schema, name),
+        )
+        if not c.startswith("dbt_") and not c.endswith(("_at", "load_id")) and c not in skip
+    ]
+    rows = warehouse.query(f"SELECT {', '.join(f'{c}::text' for c in columns)} FROM {schema}.{name}")
+    return sorted(rows, key=lambda row: tuple("" if v is None else v for v in row))
 
+
+def test_demo_builds_quietly_under_its_home_then_loads_only_what_changed_and_equals_a_full_rebuild(
+    embedded_home, tmp_path, make_database, monkeypatch
+):
+    """One world through the demo's life: the first demo from nothing, a second with nothing changed, a third
+    after a new day and a corrected file, then a rebuild from nothing that must equal what the increments made."""
+    lines: list[str] = []
+    counts = dict(run_demo(scale=0.05, seed=5, echo=lines.append, **WINDOW))
+
+    lake_dir = embedded_home / "lake"
     assert (embedded_home / "pgdata" / "PG_VERSION").exists()
-    assert any((embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
+    assert any((lake_dir / "raw" / "telemetry").rglob("*.json"))
     assert counts["analytics.dim_date"] == 3653
     assert counts["analytics.dim_time"] == 1440
     assert counts["analytics.fact_procedures"] == counts["staging.surgical_procedures"] > 0
     assert counts["analytics.dim_robots"] >= counts["staging.surgical_robots"] > 0
-    files = sum(1 for _ in (embedded_home / "lake" / "raw" / "telemetry").rglob("*.json"))
+    files = sum(1 for _ in (lake_dir / "raw" / "telemetry").rglob("*.json"))
     assert counts["analytics.fact_procedure_telemetry"] > 0 and counts["analytics.telemetry_quarantine"] == 0
     telemetry_line = (
         f"telemetry: {counts['analytics.fact_procedure_telemetry']:,} rows loaded, 0 lines quarantined, "
@@ -62,53 +84,16 @@ def test_demo_generates_builds_everything_quietly_and_keeps_its_state_under_the_
 
     # a second demo finds the data and everything materialized: no generation, no daily load
     again: list[str] = []
-    assert (
-        dict(run_demo(scale=0.01, seed=3, echo=again.append))["analytics.fact_procedures"]
-        == counts["analytics.fact_procedures"]
-    )
+    assert dict(run_demo(echo=again.append))["analytics.fact_procedures"] == counts["analytics.fact_procedures"]
     assert not any("generating" in line for line in again)
     assert any("up to date" in line for line in again) and not any("loading 20" in line for line in again)
     assert any("nothing to rebuild" in line for line in again), "\n".join(again)
 
-
-def table_rows(warehouse: Warehouse, table: str, skip: tuple[str, ...] = ()) -> list[tuple]:
-    """Every row of `table` without its load-time columns, sorted."""
-    schema, name = table.split(".")
-    columns = [
-        c
-        for (c,) in warehouse.query(
-            "SELECT column_name "
-            "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (schema, name),
-        )
-        if not c.startswith("dbt_") and not c.endswith(("_at", "load_id")) and c not in skip
-    ]
-    rows = warehouse.query(f"SELECT {', '.join(f'{c}::text' for c in columns)} FROM {schema}.{name}")
-    return sorted(rows, key=lambda row: tuple("" if v is None else v for v in row))
-
-
-def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(
-    make_database, dagster_storage, tmp_path, monkeypatch
-):
-    source_url, warehouse_url, rebuilt_url = (
-        make_database("source"),
-        make_database("warehouse"),
-        make_database("rebuilt"),
-    )
-    lake_dir = tmp_path / "lake"
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setenv("MEDROBOTICS_SOURCE_DB_URL", source_url)
-    monkeypatch.setenv("MEDROBOTICS_LAKE_URL", str(lake_dir))
-    monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", warehouse_url)
-    monkeypatch.setenv("MEDROBOTICS_HOME", str(tmp_path / "home"))
-    first: list[str] = []
-    run_demo(scale=0.05, seed=5, echo=first.append, start=date(2023, 1, 1), end=date(2023, 2, 10))
-    print("\n".join(first))
-
     # A new day with procedures (and dimension changes) and a corrected file for an old day.
-    lake = Lake(url=str(lake_dir))
+    resources = command_resources()
+    source_url, incremental = resources.source.resolved_url(), resources.warehouse
     for seed in range(30):  # a small fleet has quiet days; the first seed that books a case (deterministic)
-        summary = simulate_day(source_url, lake, seed=seed)
+        summary = simulate_day(source_url, resources.lake, seed=seed)
         if summary["procedures"]:
             break
     new_day = summary["day"]
@@ -118,17 +103,14 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(
     lines_of_file = old_file.read_text().splitlines()
     old_file.write_text("\n".join(lines_of_file[:-1]) + "\n")  # the last sample withdrawn
 
-    second: list[str] = []
-    run_demo(echo=second.append)
-    print("\n".join(second))
-    loads = [line for line in second if line.strip().startswith("loading 20")]
+    third: list[str] = []
+    run_demo(echo=third.append)
+    loads = [line for line in third if line.strip().startswith("loading 20")]
     next_day = (date.fromisoformat(new_day) + timedelta(days=1)).isoformat()
     assert [line.split(":")[0].strip() for line in loads] == [
         f"loading {old_day} .. {old_day} (1 day)",
         f"loading {new_day} .. {next_day} (2 days)",
-    ], "\n".join(second)
-
-    incremental = Warehouse(url=warehouse_url)
+    ], "\n".join(third)
     lines_of_day = sum(len(p.read_text().splitlines()) for p in (lake_dir / "raw" / "telemetry").rglob(old_file.name))
     assert (
         incremental.query(
@@ -139,7 +121,9 @@ def test_second_demo_loads_only_what_changed_and_equals_a_full_rebuild(
         == lines_of_day
     )
 
-    # The same source and lake built from nothing, with a fresh Dagster instance (same home: same pseudonym key).
+    # The same source and lake built from nothing into another warehouse, with a fresh Dagster instance (same
+    # home: same pseudonym key).
+    rebuilt_url = make_database("rebuilt")
     monkeypatch.setenv("MEDROBOTICS_WAREHOUSE_URL", rebuilt_url)
     monkeypatch.setenv("MEDROBOTICS_DAGSTER_STORAGE_URL", make_database("dagster_rebuilt"))
     rebuild: list[str] = []
