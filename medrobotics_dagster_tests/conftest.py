@@ -19,11 +19,24 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 # The suite's worlds are the fixed 2023-01-01 .. 2024-12-31 history of `generate()`: partitions start with them.
 os.environ.setdefault("MEDROBOTICS_HISTORY_START", "2023-01-01")
+# Variables this suite sets for each test process unless the developer set them. pytest-xdist's workers inherit the
+# controller's environment: a value the controller set is replaced, or all workers would share one dbt target.
+SET_PER_PROCESS = "MEDROBOTICS_TESTS_SET_PER_PROCESS"
+
+
+def _per_process(name: str, value: Callable[[], str]) -> None:
+    ours = os.environ.get(SET_PER_PROCESS, "").split(",")
+    if name not in os.environ or name in ours:
+        os.environ[name] = value()
+        os.environ[SET_PER_PROCESS] = ",".join(sorted({*ours, name} - {""}))
+
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # Local state of tests that set no home of their own: never the repository's .medrobotics/.
-os.environ.setdefault("MEDROBOTICS_HOME", tempfile.mkdtemp(prefix="medrobotics-tests-"))
-# dbt's target folder of this test process (pytest-xdist runs several): its manifest and parse state are its own,
-# and the developer's sql/target is left alone.
-os.environ.setdefault("DBT_TARGET_PATH", f"target/tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+_per_process("MEDROBOTICS_HOME", lambda: tempfile.mkdtemp(prefix=f"medrobotics-tests-{_WORKER}-"))
+# dbt's target folder of this test process: its manifest and parse states are its own (two processes sharing one
+# re-parsed the whole project each time the other had parsed for its warehouse), and sql/target is left alone.
+_per_process("DBT_TARGET_PATH", lambda: f"target/tests-{_WORKER}")
 
 
 def _admin(sql: str) -> None:

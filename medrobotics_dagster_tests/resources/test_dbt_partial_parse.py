@@ -59,6 +59,30 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     assert ensure_partial_parse(other) is True
     assert ensure_partial_parse(other) is False
 
+    # Back to the first warehouse: its earlier parse is put back, not parsed again, and dbt partial-parses with it.
+    assert ensure_partial_parse(env) is False
+    again = tmp_path / "invocation-again"
+    again.mkdir()
+    shutil.copy(DBT_TARGET_DIR / PARTIAL_PARSE_FILE, again / PARTIAL_PARSE_FILE)
+    log = dbt_parse(env, again)
+    assert "Unable to do partial parsing" not in log, log
+
+
+def test_a_saved_parse_older_than_a_dbt_file_is_not_put_back(tmp_path):
+    from medrobotics_dagster.defs.warehouse import dbt_project as project
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / PARTIAL_PARSE_FILE).write_bytes(b"state")
+    (saved / "manifest.json").write_text("{}")
+    installed = tmp_path / PARTIAL_PARSE_FILE
+    os.utime(saved / PARTIAL_PARSE_FILE, (0, 0))  # parsed before every file of sql/ was last written
+    assert project._install_saved_parse(saved, installed, with_manifest=False) is False
+    assert not installed.exists()
+    os.utime(saved / PARTIAL_PARSE_FILE)  # parsed now: current
+    assert project._install_saved_parse(saved, installed, with_manifest=False) is True
+    assert installed.read_bytes() == b"state"
+
 
 def test_a_manifest_parsed_for_a_known_warehouse_brings_the_dbt_steps_partial_parse_state(warehouse_url, monkeypatch):
     """One parse, not two, when the definitions load for a warehouse whose connection is known (a first demo)."""

@@ -1,6 +1,7 @@
 """The dbt project under sql/, as dagster-dbt sees it."""
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,10 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # The connection settings target/partial_parse.msgpack was written with (no password): dbt refuses a partial
 # parse when the profile it renders differs, and re-parses the whole project on every invocation.
 PARSE_PROFILE_FILE = "medrobotics_parse_profile.json"
+# Earlier parses, one folder per connection profile: going back to a warehouse parsed before (a second target, the
+# embedded one and a configured one) installs its state instead of parsing the whole project again (5 to 7 s).
+PARSE_STATES_DIR = "parse-states"
+KEPT_PARSE_STATES = 8
 
 dbt_project = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR, target_path=DBT_TARGET_DIR)
 
@@ -141,7 +146,7 @@ def _parse_profile(env: Mapping[str, str]) -> dict[str, str]:
 def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) -> bool:
     """Make `target/partial_parse.msgpack` (which dagster-dbt copies into every invocation's target path) one
     written with the connection settings `env` the invocations will run with, so they parse only what changed.
-    Parses once per change of settings or of the project; returns True when it parsed. `with_manifest`: a parse
+    Parses once per connection profile and change of the project; returns True when it parsed. `with_manifest`: a parse
     also installs its manifest.json (for the database in `env`)."""
     target = DBT_TARGET_DIR
     target.mkdir(parents=True, exist_ok=True)
@@ -163,6 +168,10 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
         fcntl.flock(lock, fcntl.LOCK_EX)  # one parse at a time (runs of `dagster dev` start in parallel)
         if current():
             return False
+        saved = target / PARSE_STATES_DIR / hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
+        if _install_saved_parse(saved, partial, with_manifest):
+            _write_parse_profile(marker, wanted)
+            return False
         with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
             parsed = subprocess.run(
                 [
@@ -181,10 +190,45 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
             )
             if parsed.returncode != 0 or not (Path(scratch) / PARTIAL_PARSE_FILE).exists():
                 return False  # the invocation itself will parse in full and report what is wrong
+            _save_parse(Path(scratch), saved)
             if with_manifest:
                 os.replace(Path(scratch) / "manifest.json", dbt_project.manifest_path)
             os.replace(Path(scratch) / PARTIAL_PARSE_FILE, partial)
-        tmp_marker = marker.with_suffix(".tmp")
-        tmp_marker.write_text(json.dumps(wanted, sort_keys=True))
-        os.replace(tmp_marker, marker)
+        _write_parse_profile(marker, wanted)
+    return True
+
+
+def _write_parse_profile(marker: Path, wanted: Mapping[str, str]) -> None:
+    tmp_marker = marker.with_suffix(".tmp")
+    tmp_marker.write_text(json.dumps(wanted, sort_keys=True))
+    os.replace(tmp_marker, marker)
+
+
+def _save_parse(scratch: Path, saved: Path) -> None:
+    """Keep a copy of a parse's state and manifest for its profile; only the newest KEPT_PARSE_STATES stay."""
+    staging = saved.with_name(saved.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in (PARTIAL_PARSE_FILE, "manifest.json"):
+        shutil.copyfile(scratch / name, staging / name)
+    shutil.rmtree(saved, ignore_errors=True)
+    os.replace(staging, saved)
+    states = sorted(saved.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in states[KEPT_PARSE_STATES:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _install_saved_parse(saved: Path, partial: Path, with_manifest: bool) -> bool:
+    """Put a saved parse for this profile in place, when there is one and no dbt file changed after it."""
+    state = saved / PARTIAL_PARSE_FILE
+    if not state.exists() or dbt_project_changed_since(state.stat().st_mtime):
+        return False
+    copies = [(state, partial)]
+    if with_manifest:
+        copies.append((saved / "manifest.json", dbt_project.manifest_path))
+    for source, destination in copies:
+        tmp = destination.with_name(destination.name + ".tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, destination)
+    os.utime(saved)  # recently used: kept longest
     return True
