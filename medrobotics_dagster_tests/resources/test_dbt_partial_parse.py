@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
 from medrobotics_dagster.defs.warehouse.dbt_project import (
     PARTIAL_PARSE_FILE,
@@ -118,3 +120,13 @@ def test_only_the_newest_invocation_folders_stay_under_sql_target(tmp_path):
     (target / "queries").mkdir()  # compiled sample queries: not an invocation folder
     project.prune_invocation_targets(target, keep=10)
     assert sorted(p.name for p in target.iterdir()) == sorted(names[4:] + ["queries"])
+
+
+def test_each_test_process_parses_in_a_dbt_target_of_its_own():
+    """pytest-xdist's workers inherit the controller's environment: a shared target would make each worker's parse
+    for its warehouse replace another's, and every dbt step parse the whole project again."""
+    from medrobotics_dagster_tests.conftest import SET_PER_PROCESS
+
+    if "DBT_TARGET_PATH" not in os.environ.get(SET_PER_PROCESS, "").split(","):
+        pytest.skip("DBT_TARGET_PATH was set by the developer")
+    assert DBT_TARGET_DIR.name == f"tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
