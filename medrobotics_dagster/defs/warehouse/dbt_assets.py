@@ -9,6 +9,7 @@ from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from medrobotics_dagster.defs.warehouse.dbt_column_lineage import lineage_manifest
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
+from medrobotics_dagster.defs.warehouse.dbt_lineage_cache import use_cached_column_lineage
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.defs.warehouse.fact_partition_metadata import with_partition_row_counts
@@ -67,6 +68,7 @@ def telemetry_fact_loaded(context: dg.AssetExecutionContext) -> bool:
 
 manifest_path = ensure_manifest()
 use_waiting_imap()
+use_cached_column_lineage()
 
 
 @dbt_assets(
