@@ -1,0 +1,173 @@
+"""A warm dbt: one process that has imported dbt-core forks a dbt process for every `medrobotics-dbt` invocation.
+
+dagster-dbt starts a dbt process for every dbt step, and every one imported dbt-core anew (1.1 CPU-s here, most of
+a small step's cost). The server imports it once; for each invocation it forks a supervisor, which forks the dbt
+process with the client's arguments, environment, working directory and standard streams (file descriptors passed
+over a Unix socket), reports its pid (the client forwards signals to it) and then its exit status.
+
+The socket is named by the interpreter and the state of its site-packages, so that installing or upgrading a
+package (dbt itself) makes later invocations start a new server; a server exits after `IDLE_EXIT_S` without a
+request. The protocol is the client's: `dbt_executable.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import sysconfig
+import tempfile
+import traceback
+from pathlib import Path
+
+IDLE_EXIT_S = 600
+HEADER = struct.Struct("!I")  # the request's length, sent with the three standard streams
+STREAMS = 3
+BACKLOG = 64
+
+
+def socket_path() -> Path:
+    """Where this interpreter's server listens: a directory of this user's, named by what the server would import."""
+    packages = sysconfig.get_paths()["purelib"]
+    key = f"{sys.executable}\0{packages}\0{os.stat(packages).st_mtime_ns}"
+    folder = Path(tempfile.gettempdir()) / f"medrobotics-dbt-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.sock"
+
+
+def send_request(sock: socket.socket, request: dict) -> None:
+    """The request (argv, env, cwd, umask) and this process's stdin, stdout and stderr."""
+    payload = json.dumps(request).encode()
+    socket.send_fds(sock, [HEADER.pack(len(payload))], list(range(STREAMS)))
+    sock.sendall(payload)
+
+
+def _receive_request(sock: socket.socket) -> tuple[dict, list[int]]:
+    header, fds, _, _ = socket.recv_fds(sock, HEADER.size, STREAMS)
+    if len(header) != HEADER.size or len(fds) != STREAMS:
+        raise ConnectionError("incomplete request")
+    (size,) = HEADER.unpack(header)
+    payload = bytearray()
+    while len(payload) < size:
+        chunk = sock.recv(size - len(payload))
+        if not chunk:
+            raise ConnectionError("incomplete request")
+        payload += chunk
+    return json.loads(payload), fds
+
+
+def _become_dbt(request: dict, fds: list[int]) -> None:
+    """In the forked child: take the client's streams, directory, environment and arguments, run dbt, exit."""
+    code = 1
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.umask(request["umask"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if os.environ.get("PYTHONUNBUFFERED"):
+            sys.stdout.reconfigure(write_through=True)
+        sys.argv = ["dbt", *request["args"]]
+        from dbt.cli.main import cli
+
+        cli()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        if not isinstance(exit_.code, int | None):
+            print(exit_.code, file=sys.stderr)
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _supervise(conn: socket.socket) -> None:
+    """In a child of the server: start the dbt process, tell the client its pid, then its exit status."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server ignores it (so that supervisors are reaped)
+    request, fds = _receive_request(conn)
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        _become_dbt(request, fds)
+    for fd in fds:
+        os.close(fd)
+    conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    _, status = os.waitpid(pid, 0)
+    conn.sendall(json.dumps({"status": status}).encode() + b"\n")
+
+
+def serve(path: Path) -> None:
+    """Import dbt, listen on `path` until `IDLE_EXIT_S` pass without a request, serve each request in a child.
+    Returns at once when another server holds the path's lock (two clients started one each)."""
+    import fcntl
+
+    from medrobotics_dagster.long_lived_imports import long_lived_objects
+
+    lock = os.open(path.with_name(f"{path.name}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return
+    with long_lived_objects():
+        import dbt.adapters.postgres  # noqa: F401  (the adapters of the project's targets: local and production)
+        import dbt.adapters.redshift  # noqa: F401
+        from dbt.cli.main import cli  # noqa: F401
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    staging = path.with_name(f"{path.name}.{os.getpid()}")
+    listener.bind(str(staging))
+    listener.listen(BACKLOG)
+    os.replace(staging, path)  # atomically: a client never connects to a server still importing
+    bound = os.stat(path).st_ino
+    listener.settimeout(IDLE_EXIT_S)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                return
+            if os.fork() == 0:
+                listener.close()
+                os.close(lock)  # held by the server alone: a long dbt run must not keep the next server out
+                code = 0
+                try:
+                    conn.settimeout(None)
+                    _supervise(conn)
+                except Exception:  # the client went away; nothing to tell it
+                    code = 1
+                os._exit(code)
+            conn.close()
+    finally:
+        if path.exists() and os.stat(path).st_ino == bound:
+            path.unlink()
+        listener.close()
+
+
+def start_server(path: Path) -> None:
+    """Start a server on `path` in the background, detached from this process and its terminal."""
+    import subprocess
+
+    # `-c`, not `-m`: click names the program after `python -m <module>` when __main__ is a package's module
+    command = f"import sys; from {__name__} import serve; serve(__import__('pathlib').Path(sys.argv[1]))"
+    subprocess.Popen(
+        [sys.executable, "-c", command, str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )

@@ -1,0 +1,121 @@
+"""`medrobotics-dbt` hands an invocation to the warm dbt server when one listens: dbt's output, exit code, this
+process's environment and directory; a missing or dead server means dbt runs directly and a server is started;
+a signal to the command reaches the dbt process."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from medrobotics_dagster.defs.warehouse import dbt_fork_server
+from medrobotics_dagster.defs.warehouse.dbt_executable import EXECUTABLE, run_on_server
+from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
+
+SERVER_START_S = 120
+
+
+@pytest.fixture
+def server_folder(monkeypatch):
+    """A temporary directory of this test's (short: a Unix socket's path has at most 107 bytes), so the servers
+    started here are this test's alone; they are stopped at the end."""
+    folder = tempfile.mkdtemp(prefix="mr-dbt-", dir="/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", folder)
+    monkeypatch.setenv("TMPDIR", folder)
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    put_dbt_on_path()
+    yield Path(folder)
+    for process in servers(dbt_fork_server.socket_path()):
+        process.kill()
+    shutil.rmtree(folder)
+
+
+def servers(path: Path) -> list[psutil.Process]:
+    def listens_on(process: psutil.Process) -> bool:
+        try:
+            return str(path) in process.cmdline()
+        except psutil.Error:
+            return False
+
+    return [p for p in psutil.process_iter() if listens_on(p)]
+
+
+def wait_for_server(path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+            return
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            probe.close()
+    raise AssertionError(f"no dbt server listens on {path}")
+
+
+def test_without_a_server_dbt_runs_directly_and_the_next_invocation_is_served_as_dbt_would_answer(
+    server_folder, capfd, tmp_path, monkeypatch
+):
+    path = dbt_fork_server.socket_path()
+    first = subprocess.run([EXECUTABLE, "--version"], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "installed:" in first.stdout  # dbt ran in the command itself ...
+    wait_for_server(path)  # ... and started the server for the next invocation
+    capfd.readouterr()
+
+    assert run_on_server(["--version"]) == 0
+    assert "installed:" in capfd.readouterr().out
+    assert run_on_server(["no-such-command"]) == 2
+    assert "Error: No such command 'no-such-command'." in capfd.readouterr().err
+
+    (tmp_path / "profiles.yml").write_text("{}\n")  # dbt looks for profiles.yml in its working directory first
+    monkeypatch.chdir(tmp_path)
+    assert run_on_server(["debug", "--config-dir"]) == 0
+    assert str(tmp_path) in capfd.readouterr().out
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(elsewhere))
+    assert run_on_server(["debug", "--config-dir"]) == 0
+    assert str(elsewhere) in capfd.readouterr().out
+
+
+def test_a_socket_left_by_a_killed_server_is_replaced(server_folder, capfd):
+    path = dbt_fork_server.socket_path()
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))  # a socket file with nobody listening, as a killed server leaves it
+    dead.close()
+
+    assert run_on_server(["--version"]) is None  # refused: the caller runs dbt itself
+    wait_for_server(path)
+    assert run_on_server(["--version"]) == 0
+    assert "installed:" in capfd.readouterr().out
+
+
+def test_an_interrupt_to_the_command_reaches_the_dbt_process(server_folder):
+    path = dbt_fork_server.socket_path()
+    assert run_on_server(["--version"]) is None
+    wait_for_server(path)
+    (server,) = servers(path)
+    project = Path(__file__).parents[2] / "sql"
+    command = subprocess.Popen(
+        [EXECUTABLE, "parse", "--no-partial-parse", "--project-dir", str(project), "--profiles-dir", str(project)],
+        env={**os.environ, "DBT_TARGET_PATH": str(server_folder / "target"), "DBT_LOG_PATH": str(server_folder)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + SERVER_START_S
+    while not (dbt := [p for p in server.children(recursive=True) if p.ppid() != server.pid]):
+        assert time.monotonic() < deadline and command.poll() is None, "the server started no dbt process"
+        time.sleep(0.02)
+
+    command.send_signal(signal.SIGINT)
+    assert command.wait(timeout=60) != 0  # dbt stopped before its parse was done
+    gone, alive = psutil.wait_procs(dbt, timeout=60)
+    assert not alive
+    assert not (server_folder / "target" / "manifest.json").exists()  # interrupted, not finished
