@@ -176,6 +176,14 @@ def pytest_configure(config):
     )
 
 
+def pytest_unconfigure(config):
+    """The warm dbt server the tests' dbt steps started stops with the test run (in pytest-xdist's controller)."""
+    if not hasattr(config, "workerinput"):
+        from medrobotics_dagster.defs.warehouse.dbt_fork_server import socket_path, stop_server
+
+        stop_server(socket_path())
+
+
 def pytest_collection_modifyitems(config, items):
     """Long modules first (a stable sort: each module keeps its order)."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)

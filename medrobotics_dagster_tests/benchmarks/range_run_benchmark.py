@@ -16,8 +16,9 @@ The data's own cost is what `medrobotics bench` measures. Each variant is an ins
 
 Printed per variant: the median wall seconds of a 1-day run and of the range run, and the marginal cost per
 1,000 partitions ((range - one day) / (days - 1) * 1000), medians of --repeats runs in this process; then the same
-in CPU seconds of this process and its dbt subprocesses (the instance's PostgreSQL not included), which a busy
-machine disturbs far less than wall time.
+in CPU seconds of this process and its finished children, which a busy machine disturbs far less than wall time.
+Neither the instance's PostgreSQL nor the dbt processes forked by the warm dbt server (`dbt_fork_server.py`) are
+its children: the CPU figures count dbt only for an invocation that found no server (the first one).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _instance(variant: str, root: Path, created: list[str]):
 
 
 def _cpu_seconds() -> float:
-    """CPU of this process and its finished children (dbt): less disturbed than wall time on a busy machine."""
+    """CPU of this process and its finished children: less disturbed than wall time on a busy machine."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 

@@ -2,6 +2,7 @@
 process's environment and directory; a missing or dead server means dbt runs directly and a server is started;
 a signal to the command reaches the dbt process."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -31,19 +32,26 @@ def server_folder(monkeypatch):
     monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     put_dbt_on_path()
     yield Path(folder)
-    for process in servers(dbt_fork_server.socket_path()):
-        process.kill()
+    path = dbt_fork_server.socket_path()
+    with contextlib.suppress(FileNotFoundError, psutil.NoSuchProcess):  # no server, or one stopped already
+        server = server_process(path)
+        if dbt_fork_server.stop_server(path):
+            wait_until_gone(server)
     shutil.rmtree(folder)
 
 
-def servers(path: Path) -> list[psutil.Process]:
-    def listens_on(process: psutil.Process) -> bool:
-        try:
-            return str(path) in process.cmdline()
-        except psutil.Error:
-            return False
+def server_process(path: Path) -> psutil.Process:
+    """The server listening on `path`: its pid is in the lock it holds."""
+    return psutil.Process(int(path.with_name(f"{path.name}.lock").read_text()))
 
-    return [p for p in psutil.process_iter() if listens_on(p)]
+
+def wait_until_gone(process: psutil.Process, timeout: float = 30) -> None:
+    """Ended (a server started from this process stays its zombie until reaped)."""
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(psutil.NoSuchProcess):
+        while process.status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, f"{process} still runs"
+            time.sleep(0.05)
 
 
 def wait_for_server(path: Path) -> None:
@@ -101,7 +109,7 @@ def test_an_interrupt_to_the_command_reaches_the_dbt_process(server_folder):
     path = dbt_fork_server.socket_path()
     assert run_on_server(["--version"]) is None
     wait_for_server(path)
-    (server,) = servers(path)
+    server = server_process(path)
     project = Path(__file__).parents[2] / "sql"
     command = subprocess.Popen(
         [EXECUTABLE, "parse", "--no-partial-parse", "--project-dir", str(project), "--profiles-dir", str(project)],
@@ -119,3 +127,16 @@ def test_an_interrupt_to_the_command_reaches_the_dbt_process(server_folder):
     gone, alive = psutil.wait_procs(dbt, timeout=60)
     assert not alive
     assert not (server_folder / "target" / "manifest.json").exists()  # interrupted, not finished
+
+
+def test_a_stopped_server_takes_its_socket_along(server_folder, capfd):
+    path = dbt_fork_server.socket_path()
+    assert dbt_fork_server.stop_server(path) is False  # none yet
+    assert run_on_server(["--version"]) is None
+    wait_for_server(path)
+    server = server_process(path)
+
+    assert dbt_fork_server.stop_server(path) is True
+    wait_until_gone(server)
+    assert not path.exists()
+    assert dbt_fork_server.stop_server(path) is False

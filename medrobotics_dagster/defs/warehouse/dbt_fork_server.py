@@ -116,11 +116,13 @@ def serve(path: Path) -> None:
 
     from medrobotics_dagster.long_lived_imports import long_lived_objects
 
-    lock = os.open(path.with_name(f"{path.name}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    lock = os.open(_lock_path(path), os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return
+    os.ftruncate(lock, 0)
+    os.write(lock, str(os.getpid()).encode())
     with long_lived_objects():
         import dbt.adapters.postgres  # noqa: F401  (the adapters of the project's targets: local and production)
         import dbt.adapters.redshift  # noqa: F401
@@ -132,6 +134,16 @@ def serve(path: Path) -> None:
     listener.listen(BACKLOG)
     os.replace(staging, path)  # atomically: a client never connects to a server still importing
     bound = os.stat(path).st_ino
+
+    def remove_socket() -> None:  # unless a newer server's replaced it
+        if path.exists() and os.stat(path).st_ino == bound:
+            path.unlink()
+
+    def stop(_signal: int, _frame) -> None:  # at once: an exception raised here may land in a finalizer and be lost
+        remove_socket()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     listener.settimeout(IDLE_EXIT_S)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     try:
@@ -141,6 +153,7 @@ def serve(path: Path) -> None:
             except TimeoutError:
                 return
             if os.fork() == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 listener.close()
                 os.close(lock)  # held by the server alone: a long dbt run must not keep the next server out
                 code = 0
@@ -152,9 +165,32 @@ def serve(path: Path) -> None:
                 os._exit(code)
             conn.close()
     finally:
-        if path.exists() and os.stat(path).st_ino == bound:
-            path.unlink()
+        remove_socket()
         listener.close()
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.lock")
+
+
+def stop_server(path: Path) -> bool:
+    """Stop the server listening on `path`, if one runs (dbt processes it started run on); True if one was stopped."""
+    import fcntl
+
+    try:
+        lock = os.open(_lock_path(path), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False  # nobody holds it: no server
+    except BlockingIOError:
+        pid = int(os.read(lock, 32) or 0)
+    finally:
+        os.close(lock)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    return bool(pid)
 
 
 def start_server(path: Path) -> None:
