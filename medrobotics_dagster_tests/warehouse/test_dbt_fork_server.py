@@ -1,6 +1,7 @@
 """`medrobotics-dbt` hands an invocation to the warm dbt server when one listens: dbt's output, exit code, this
 process's environment and directory; a missing or dead server means dbt runs directly and a server is started;
-a signal to the command reaches the dbt process."""
+a signal to the command reaches the dbt process; a stopped server removes its socket; a socket folder others can
+enter is not used."""
 
 import contextlib
 import os
@@ -32,8 +33,8 @@ def server_folder(monkeypatch):
     monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     put_dbt_on_path()
     yield Path(folder)
-    path = dbt_fork_server.socket_path()
-    with contextlib.suppress(FileNotFoundError, psutil.NoSuchProcess):  # no server, or one stopped already
+    with contextlib.suppress(OSError, psutil.NoSuchProcess):  # no server, or one stopped already
+        path = dbt_fork_server.socket_path()
         server = server_process(path)
         if dbt_fork_server.stop_server(path):
             wait_until_gone(server)
@@ -140,3 +141,14 @@ def test_a_stopped_server_takes_its_socket_along(server_folder, capfd):
     wait_until_gone(server)
     assert not path.exists()
     assert dbt_fork_server.stop_server(path) is False
+
+
+def test_a_socket_folder_others_can_enter_is_not_used(server_folder, capfd):
+    folder = server_folder / f"medrobotics-dbt-{os.getuid()}"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+
+    assert run_on_server(["--version"]) is None
+    assert "must be this user's alone (mode 700)" in capfd.readouterr().err
+    time.sleep(1)
+    assert list(folder.iterdir()) == []  # no server was started there

@@ -31,11 +31,15 @@ BACKLOG = 64
 
 
 def socket_path() -> Path:
-    """Where this interpreter's server listens: a directory of this user's, named by what the server would import."""
+    """Where this interpreter's server listens: a directory of this user's alone, named by what the server would
+    import."""
     packages = sysconfig.get_paths()["purelib"]
     key = f"{sys.executable}\0{packages}\0{os.stat(packages).st_mtime_ns}"
     folder = Path(tempfile.gettempdir()) / f"medrobotics-dbt-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
+    owner = folder.stat()
+    if owner.st_uid != os.getuid() or owner.st_mode & 0o077:  # whoever can reach the socket runs dbt as this user
+        raise PermissionError(f"{folder} must be this user's alone (mode 700) for a dbt server to listen there")
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.sock"
 
 
