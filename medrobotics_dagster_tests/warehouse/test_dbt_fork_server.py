@@ -1,7 +1,7 @@
 """`medrobotics-dbt` hands an invocation to the warm dbt server when one listens: dbt's output, exit code, this
 process's environment and directory; a missing or dead server means dbt runs directly and a server is started;
-a signal to the command reaches the dbt process; a stopped server removes its socket; a socket folder others can
-enter is not used."""
+a signal to the command reaches the dbt process, and killing the command stops it too; a stopped server removes
+its socket; a socket folder others can enter is not used."""
 
 import contextlib
 import os
@@ -106,7 +106,9 @@ def test_a_socket_left_by_a_killed_server_is_replaced(server_folder, capfd):
     assert "installed:" in capfd.readouterr().out
 
 
-def test_an_interrupt_to_the_command_reaches_the_dbt_process(server_folder):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["interrupted", "killed"])
+def test_an_interrupted_or_killed_command_stops_its_dbt_process(server_folder, stop):
+    """SIGINT is forwarded; after SIGKILL (a run worker stopped hard) the server sees the command gone."""
     path = dbt_fork_server.socket_path()
     assert run_on_server(["--version"]) is None
     wait_for_server(path)
@@ -123,7 +125,7 @@ def test_an_interrupt_to_the_command_reaches_the_dbt_process(server_folder):
         assert time.monotonic() < deadline and command.poll() is None, "the server started no dbt process"
         time.sleep(0.02)
 
-    command.send_signal(signal.SIGINT)
+    command.send_signal(stop)
     assert command.wait(timeout=60) != 0  # dbt stopped before its parse was done
     gone, alive = psutil.wait_procs(dbt, timeout=60)
     assert not alive

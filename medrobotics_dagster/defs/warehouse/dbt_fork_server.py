@@ -3,7 +3,8 @@
 dagster-dbt starts a dbt process for every dbt step, and every one imported dbt-core anew (1.1 CPU-s here, most of
 a small step's cost). The server imports it once; for each invocation it forks a supervisor, which forks the dbt
 process with the client's arguments, environment, working directory and standard streams (file descriptors passed
-over a Unix socket), reports its pid (the client forwards signals to it) and then its exit status.
+over a Unix socket), reports its pid (the client forwards signals to it) and then its exit status. A client that
+goes away (killed) takes its dbt process along: it is interrupted as a cancelled step's is.
 
 The socket is named by the interpreter and the state of its site-packages, so that installing or upgrading a
 package (dbt itself) makes later invocations start a new server; a server exits after `IDLE_EXIT_S` without a
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
 import socket
 import struct
@@ -28,6 +30,7 @@ IDLE_EXIT_S = 600
 HEADER = struct.Struct("!I")  # the request's length, sent with the three standard streams
 STREAMS = 3
 BACKLOG = 64
+POLL_S = 0.1
 
 
 def socket_path() -> Path:
@@ -108,9 +111,31 @@ def _supervise(conn: socket.socket) -> None:
         _become_dbt(request, fds)
     for fd in fds:
         os.close(fd)
-    conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-    _, status = os.waitpid(pid, 0)
+    try:
+        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        status = _wait_unless_the_client_goes(pid, conn)
+    except OSError:
+        status = None
+    if status is None:  # the client was killed (a run worker stopped hard): stop its dbt as a cancelled step does
+        os.kill(pid, signal.SIGINT)
+        os.waitpid(pid, 0)
+        return
     conn.sendall(json.dumps({"status": status}).encode() + b"\n")
+
+
+def _wait_unless_the_client_goes(pid: int, conn: socket.socket) -> int | None:
+    """The dbt process's wait status, or None as soon as the client's end of the connection closes."""
+    try:
+        ended = [os.pidfd_open(pid)]
+    except OSError:  # no pidfd: look every POLL_S
+        ended = []
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        readable, _, _ = select.select([conn, *ended], [], [], None if ended else POLL_S)
+        if conn in readable and not conn.recv(1):
+            return None
 
 
 def serve(path: Path) -> None:
