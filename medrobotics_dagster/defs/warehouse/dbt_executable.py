@@ -66,10 +66,7 @@ def main() -> None:
     code = run_on_server(sys.argv[1:])
     if code is not None:
         sys.exit(code)
-    from medrobotics_dagster.long_lived_imports import long_lived_objects
-
-    with long_lived_objects():
-        from dbt.cli.main import cli
+    from medrobotics_dagster.defs.warehouse.dbt_fork_server import dbt_cli
 
     sys.argv[0] = "dbt"
-    sys.exit(cli())
+    sys.exit(dbt_cli()())

@@ -13,6 +13,7 @@ request. The protocol is the client's: `dbt_executable.py`.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +32,15 @@ HEADER = struct.Struct("!I")  # the request's length, sent with the three standa
 STREAMS = 3
 BACKLOG = 64
 POLL_S = 0.1
+
+
+def dbt_cli():
+    """dbt's command line (click), imported with the collector kept off the objects the import allocates."""
+    from medrobotics_dagster.long_lived_imports import long_lived_objects
+
+    with long_lived_objects():
+        from dbt.cli.main import cli
+    return cli
 
 
 def socket_path() -> Path:
@@ -83,9 +93,7 @@ def _become_dbt(request: dict, fds: list[int]) -> None:
         if os.environ.get("PYTHONUNBUFFERED"):
             sys.stdout.reconfigure(write_through=True)
         sys.argv = ["dbt", *request["args"]]
-        from dbt.cli.main import cli
-
-        cli()
+        dbt_cli()()
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
@@ -141,8 +149,6 @@ def _wait_unless_the_client_goes(pid: int, conn: socket.socket) -> int | None:
 def serve(path: Path) -> None:
     """Import dbt, listen on `path` until `IDLE_EXIT_S` pass without a request, serve each request in a child.
     Returns at once when another server holds the path's lock (two clients started one each)."""
-    import fcntl
-
     from medrobotics_dagster.long_lived_imports import long_lived_objects
 
     lock = os.open(_lock_path(path), os.O_CREAT | os.O_RDWR, 0o600)
@@ -155,7 +161,7 @@ def serve(path: Path) -> None:
     with long_lived_objects():
         import dbt.adapters.postgres  # noqa: F401  (the adapters of the project's targets: local and production)
         import dbt.adapters.redshift  # noqa: F401
-        from dbt.cli.main import cli  # noqa: F401
+    dbt_cli()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     staging = path.with_name(f"{path.name}.{os.getpid()}")
@@ -204,8 +210,6 @@ def _lock_path(path: Path) -> Path:
 
 def stop_server(path: Path) -> bool:
     """Stop the server listening on `path`, if one runs (dbt processes it started run on); True if one was stopped."""
-    import fcntl
-
     try:
         lock = os.open(_lock_path(path), os.O_RDONLY)
     except FileNotFoundError:
