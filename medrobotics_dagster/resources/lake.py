@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,21 +63,37 @@ class _DirectoryBackend:
 
     def list(self, prefix: str) -> Iterator[LakeObject]:
         # Plain string-prefix semantics, like S3: search from the prefix's folder, then filter.
-        folder = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
-        if not folder.is_dir():
-            return
-        found = []
-        for path in folder.rglob("*"):
-            key = path.relative_to(self.root).as_posix()
-            if key.startswith(prefix) and path.is_file() and not path.name.startswith(".tmp-"):
-                found.append((key, path.stat()))
-        for key, stat in sorted(found, key=lambda item: item[0]):
+        base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+        found: list[tuple[str, os.stat_result]] = []
+        self._scan(self._file(base) if base else str(self.root), base, prefix, found)
+        for key, info in sorted(found, key=lambda item: item[0]):
             yield LakeObject(
                 key=key,
-                last_modified=datetime.fromtimestamp(stat.st_mtime_ns / 1e9, tz=UTC),
-                etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
-                size=stat.st_size,
+                last_modified=datetime.fromtimestamp(info.st_mtime_ns / 1e9, tz=UTC),
+                etag=f"{info.st_mtime_ns:x}-{info.st_size:x}",
+                size=info.st_size,
             )
+
+    def _scan(self, directory: str, base: str, prefix: str, found: list[tuple[str, os.stat_result]]) -> None:
+        """(key, stat) of the regular files under `directory` (key `base`...) whose keys start with `prefix`;
+        folders that cannot hold such a key are skipped (pathlib's rglob took 6 s over 56,000 files)."""
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            key = base + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                folder = key + "/"
+                if folder.startswith(prefix) or prefix.startswith(folder):
+                    self._scan(entry.path, folder, prefix, found)
+            elif key.startswith(prefix) and not entry.name.startswith(".tmp-"):
+                try:
+                    info = entry.stat()
+                except FileNotFoundError:  # removed since the scan saw it, or a broken link
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    found.append((key, info))
 
     def get(self, key: str) -> bytes:
         try:

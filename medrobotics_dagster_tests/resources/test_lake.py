@@ -55,6 +55,17 @@ def test_list_prefix_relative_keys_and_metadata(lake):
     assert len(list(lake.list())) == 4
 
 
+def test_a_directory_lake_lists_only_finished_regular_files(tmp_path):
+    lake = Lake(url=str(tmp_path / "lake"))
+    lake.put("raw/telemetry/procedure-1/20240115.json", b"one")
+    root = tmp_path / "lake" / "raw" / "telemetry"
+    (root / "procedure-1" / ".tmp-20240116.json").write_bytes(b"half an upload")
+    (root / "procedure-2").mkdir()
+    (root / "procedure-2" / "20240116.json").symlink_to(root / "gone.json")  # a broken link
+    (root / "procedure-3").mkdir()  # an empty folder
+    assert [o.key for o in lake.list("raw/")] == ["raw/telemetry/procedure-1/20240115.json"]
+
+
 def test_etag_changes_with_content(lake):
     lake.put("raw/f.json", b"aaaa")
     (before,) = lake.list("raw/f.json")
