@@ -4,6 +4,10 @@ The load runs in a child process (so its peak memory is its own): one in-process
 assets over the whole range, recorded in the local Dagster instance like any run (its bookkeeping is part of the
 cost). The baseline then COPYs the fact's own rows, as pre-flattened CSV, into an empty table of the same shape in
 the same database.
+
+Every run times a first load: the fact and the quarantine are emptied before the clock starts, so the first and the
+tenth `bench` on a world measure the same thing (a reload also deletes the rows it replaces: at scale 10, 4.6
+million rows, about 9 s more here).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from datetime import date
 
 from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster.sql_identifiers import qualified
 
 BASELINE_TABLE = "bench_copy_baseline"
 
@@ -46,6 +51,18 @@ def _load_in_child(first: str, last: str, queue) -> None:
         if event.is_step_success
     }
     queue.put((result.success, wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, steps))
+
+
+def empty_telemetry_tables(warehouse: Warehouse) -> None:
+    """Empty the fact and the quarantine (where they exist), so that the timed load is a first load."""
+    from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, WAREHOUSE_SCHEMA
+
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        for key in (FACT_KEY, QUARANTINE_KEY):
+            table = qualified(WAREHOUSE_SCHEMA, key.path[-1])
+            cur.execute("SELECT to_regclass(%s)", (table,))
+            if cur.fetchone()[0] is not None:
+                cur.execute(f"TRUNCATE {table}")
 
 
 def copy_baseline(warehouse: Warehouse) -> float:
@@ -101,7 +118,8 @@ def run_bench(
 
     if not _materialize_range([staging_key("surgical_procedures")], first, last).success:
         raise SystemExit("extracting the procedures failed; see the Dagster UI")
-    echo("loading telemetry (one in-process run over the whole range) ...")
+    empty_telemetry_tables(warehouse)
+    echo("loading telemetry (one in-process run over the whole range, into an empty fact) ...")
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_load_in_child, args=(first, last, queue))

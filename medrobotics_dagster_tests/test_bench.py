@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
-from medrobotics_dagster.bench import run_bench
-from medrobotics_dagster_tests.database import query
+from medrobotics_dagster.bench import empty_telemetry_tables, run_bench
+from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster_tests.database import execute, query
 
 LINE = re.compile(
     r"^telemetry_load rows=(\d+) wall_s=[\d.]+ rows_per_s=\d+ copy_baseline_rows_per_s=\d+ ratio=[\d.]+ "
@@ -44,3 +45,14 @@ def test_bench_refuses_a_warehouse_that_is_not_postgresql(source_url, tmp_path, 
     with pytest.raises(SystemExit, match="measures against PostgreSQL's COPY"):
         run_bench(scale=0.01, echo=lambda line: None)
     assert not (tmp_path / "lake").exists()  # refused before generating anything
+
+
+def test_every_bench_times_a_first_load_into_an_empty_fact(warehouse_url):
+    warehouse = Warehouse(url=warehouse_url)
+    empty_telemetry_tables(warehouse)  # a new warehouse: nothing to empty, no error
+    execute(warehouse_url, "CREATE SCHEMA analytics")
+    execute(warehouse_url, "CREATE TABLE analytics.fact_procedure_telemetry AS SELECT 1 AS telemetry_key")
+    execute(warehouse_url, "CREATE TABLE analytics.dim_robot AS SELECT 1 AS robot_key")
+    empty_telemetry_tables(warehouse)
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.fact_procedure_telemetry") == [(0,)]
+    assert query(warehouse_url, "SELECT count(*) FROM analytics.dim_robot") == [(1,)]  # nothing else is touched
