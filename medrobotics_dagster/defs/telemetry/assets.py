@@ -1,6 +1,6 @@
 """Telemetry assets: raw JSON files -> `lake/telemetry_samples` (Parquet) -> `warehouse/fact_procedure_telemetry`.
 
-A run over any range lists the raw prefix once and streams day by day (memory: one day). Rejected lines go
+A run over any range lists the raw prefix once and streams day by day (memory: a few days). Rejected lines go
 to `warehouse/telemetry_quarantine`; a blocking check fails the run when a day's share of rejected lines is
 over the error budget, so the fact keeps its previous rows.
 """

@@ -1,5 +1,5 @@
-"""A telemetry run's days parsed one at a time (memory: one day), with each day's own figures and the run's
-totals for the checks, the materializations (per partition) and the audit log (per day)."""
+"""A telemetry run's days parsed in order, a few ahead of the one being written, with each day's own figures and
+the run's totals for the checks, the materializations (per partition) and the audit log (per day)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _midnight(day: date) -> datetime:
 
 
 class DayStream:
-    """Parses the run's days one at a time and keeps the figures the checks, metadata and audit report."""
+    """Parses the run's days in order and keeps the figures the checks, metadata and audit report."""
 
     def __init__(
         self, lake: Lake, days: list[date], budget: float, archive: bool, log, quarantine_name: str, on_error=None
