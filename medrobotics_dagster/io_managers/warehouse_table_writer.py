@@ -3,6 +3,7 @@ the load's audit rows: the window's rows deleted, the new ones copied in (`wareh
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -75,14 +76,21 @@ def _before_transaction(warehouse: Warehouse, target: TableTarget, audit: audit_
         audit_log.ensure_table(warehouse)
 
 
-def _copy_in(cur, warehouse: Warehouse, lake: Lake | None, target: TableTarget, rows, staged_key: str | None) -> int:
-    """COPY the rows into the table (on Redshift, what was staged before the transaction opened); rows loaded."""
+def _copy_in(
+    cur, warehouse: Warehouse, lake: Lake | None, target: TableTarget, rows, staged_key: str | None
+) -> LoadResult:
+    """COPY the rows into the emptied window (on Redshift, what was staged before the transaction opened); the rows
+    loaded, per UTC day (PostgreSQL counts them as they stream; Redshift's COPY reads files, so it counts after)."""
     staged, table = rows
     if warehouse.dialect != "redshift":
-        return copy_postgres(cur, target, staged_tables(lake, target, staged) if staged else [table])
-    if staged_key is None:  # nothing to load
-        return 0
-    return copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
+        by_day = copy_postgres(cur, target, staged_tables(lake, target, staged) if staged else [table])
+        loaded = sum(by_day.values())
+    elif staged_key is None:  # nothing to load
+        loaded, by_day = 0, {}
+    else:
+        loaded = copy_redshift(cur, target, lake.uri(staged_key), warehouse.iam_role, manifest=bool(staged))
+        by_day = _counts_by_day(cur, target) if target.window else {}
+    return LoadResult(loaded, by_day if target.window else {"": loaded})
 
 
 def _write_audit(cur, audit: audit_log.AuditRecord | None, result: LoadResult) -> None:
@@ -110,8 +118,9 @@ def replace_rows(
             cur.execute(
                 sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window)
             )
-            loaded = _copy_in(cur, warehouse, lake, target, rows, staged_key)
-            result = LoadResult(loaded, _counts_by_day(cur, target) if target.window else {"": loaded}, deleted)
+            result = dataclasses.replace(
+                _copy_in(cur, warehouse, lake, target, rows, staged_key), deleted_by_day=deleted
+            )
             _write_audit(cur, audit, result)
             return result
     finally:
