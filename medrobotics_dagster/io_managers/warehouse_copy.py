@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import queue
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -34,6 +36,8 @@ from medrobotics_dagster.resources.lake import Lake
 
 COPY_STAGING_PREFIX = "staging/_warehouse_copy"
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
+PREFETCH_CHUNKS = 4  # CSV chunks (a table each, a day of telemetry) made ahead of the COPY
+_END = object()
 
 
 class _ChunkReader(io.RawIOBase):
@@ -73,14 +77,55 @@ def _csv_chunks(tables: Iterable[pa.Table], counts: Counter, day_column: str | N
             yield buffer.getvalue()
 
 
+def _ahead(chunks: Iterator[bytes], depth: int = PREFETCH_CHUNKS) -> Iterator[bytes]:
+    """The chunks, made by a thread of their own while the caller sends the previous ones: reading Parquet and
+    writing CSV leave Python's lock, so the client keeps pace with the server's COPY instead of taking turns."""
+    made: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                made.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for chunk in chunks:
+                if not offer(chunk):
+                    return
+            offer(_END)
+        except BaseException as exc:  # handed to the caller, which raises it inside the COPY
+            offer(exc)
+
+    maker = threading.Thread(target=make, name="copy-csv", daemon=True)
+    maker.start()
+    try:
+        while (item := made.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        maker.join()
+
+
 def copy_postgres(cur, target: TableTarget, tables: Iterable[pa.Table]) -> dict[str, int]:
     """COPY the tables into the target; the rows sent per UTC day of its partition column ('': unpartitioned),
     counted as they stream (the window was emptied first, so no second scan of the table is needed)."""
     counts: Counter = Counter()
-    reader = _ChunkReader(_csv_chunks(tables, counts, target.partition_expr if target.window else None))
-    cur.copy_expert(
-        sql.postgres_copy_sql(target.schema, target.table, [c.name for c in target.columns]), reader, size=1 << 20
-    )
+    chunks = _ahead(_csv_chunks(tables, counts, target.partition_expr if target.window else None))
+    try:
+        cur.copy_expert(
+            sql.postgres_copy_sql(target.schema, target.table, [c.name for c in target.columns]),
+            _ChunkReader(chunks),
+            size=1 << 20,
+        )
+    finally:
+        chunks.close()  # a COPY that failed midway stops the thread making its chunks
     return {day if isinstance(day, str) else day.isoformat(): n for day, n in counts.items()}
 
 
