@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,126 +13,12 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from medrobotics_dagster import settings
-from medrobotics_dagster.faults import PermanentFault
+from medrobotics_dagster.resources.lake_directory import DirectoryBackend
+from medrobotics_dagster.resources.lake_objects import LakeObject, LakeObjectNotFound, check_key
 
 # The lake's bucket policy rejects uploads that do not ask for server-side encryption (docs/architecture.md).
 SSE = {"ServerSideEncryption": "AES256"}
 KMS_KEY_SETTING = "MEDROBOTICS_LAKE_KMS_KEY_ID"
-_TMP_NAMES = itertools.count()  # with the process id, names a directory write's temporary file uniquely
-
-
-class LakeObjectNotFound(PermanentFault, FileNotFoundError):
-    """No object under that key (the same error for a directory and for S3); a retry would not find it either."""
-
-    reason = "lake object does not exist"
-
-
-def check_key(key: str, *, prefix: bool = False) -> str:
-    """The key if it is a clean '/'-separated path inside the lake root; a prefix may be empty or end in '/'."""
-    body = key[:-1] if prefix and key.endswith("/") else key
-    if prefix and not body:
-        return key
-    parts = body.split("/")
-    if "\\" in key or any(part in ("", ".", "..") for part in parts):
-        raise ValueError(f"lake key must be a relative '/'-separated path inside the lake root: {key!r}")
-    return key
-
-
-@dataclass(frozen=True)
-class LakeObject:
-    key: str  # relative to the lake root, '/'-separated
-    last_modified: datetime  # timezone-aware UTC
-    etag: str  # changes when the content changes
-    size: int
-
-
-class _DirectoryBackend:
-    def __init__(self, root: Path):
-        self.root = root.resolve()
-
-    def _path(self, key: str) -> Path:
-        return Path(self._file(key))
-
-    def _file(self, key: str) -> str:
-        # `Lake` passes only keys that `check_key` accepted (no '..', '.', empty or absolute parts), so a plain
-        # join stays inside the root; resolving every key cost a system call per path component.
-        return os.path.join(self.root, key)
-
-    def list(self, prefix: str) -> Iterator[LakeObject]:
-        # Plain string-prefix semantics, like S3: search from the prefix's folder, then filter.
-        base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
-        found: list[tuple[str, os.stat_result]] = []
-        self._scan(self._file(base) if base else str(self.root), base, prefix, found)
-        for key, info in sorted(found, key=lambda item: item[0]):
-            yield LakeObject(
-                key=key,
-                last_modified=datetime.fromtimestamp(info.st_mtime_ns / 1e9, tz=UTC),
-                etag=f"{info.st_mtime_ns:x}-{info.st_size:x}",
-                size=info.st_size,
-            )
-
-    def _scan(self, directory: str, base: str, prefix: str, found: list[tuple[str, os.stat_result]]) -> None:
-        """(key, stat) of the regular files under `directory` (key `base`...) whose keys start with `prefix`;
-        folders that cannot hold such a key are skipped (pathlib's rglob took 6 s over 56,000 files)."""
-        try:
-            entries = list(os.scandir(directory))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for entry in entries:
-            key = base + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                folder = key + "/"
-                if folder.startswith(prefix) or prefix.startswith(folder):
-                    self._scan(entry.path, folder, prefix, found)
-            elif key.startswith(prefix) and not entry.name.startswith(".tmp-"):
-                try:
-                    info = entry.stat()
-                except FileNotFoundError:  # removed since the scan saw it, or a broken link
-                    continue
-                if stat.S_ISREG(info.st_mode):
-                    found.append((key, info))
-
-    def get(self, key: str) -> bytes:
-        try:
-            with open(self._file(key), "rb") as file:
-                return file.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise LakeObjectNotFound(f"no lake object {self.uri(key)}") from None
-
-    def put(self, key: str, data: bytes) -> None:
-        path = self._file(key)
-        folder, name = os.path.split(path)
-        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_TMP_NAMES)}-{name}")
-        try:
-            file = open(tmp, "wb")
-        except FileNotFoundError:  # the folder's first object
-            os.makedirs(folder, exist_ok=True)
-            file = open(tmp, "wb")
-        with file:
-            file.write(data)
-        try:
-            # The ETag is mtime+size; coarse filesystem clocks could repeat an mtime, so keep it increasing.
-            previous = os.stat(path).st_mtime_ns
-            if os.stat(tmp).st_mtime_ns <= previous:
-                os.utime(tmp, ns=(previous + 1, previous + 1))
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, path)  # readers never see half a file
-
-    def copy(self, source_key: str, target_key: str) -> None:
-        """A copy keeps the source's mtime, hence its ETag, as an S3 copy keeps an unencrypted-by-KMS ETag."""
-        self.put(target_key, self.get(source_key))
-        stat = self._path(source_key).stat()
-        os.utime(self._path(target_key), ns=(stat.st_atime_ns, stat.st_mtime_ns))
-
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
-
-    def uri(self, key: str) -> str:
-        return self._path(key).as_uri()
-
-    def check(self) -> None:
-        """Opening the backend already created the directory and checked it is writable."""
 
 
 def encryption(kms_key_id: str | None) -> dict[str, str]:
@@ -311,5 +194,5 @@ def open_backend(url: str, max_attempts: int = 5, kms_key_id: str | None = None)
             ) from exc
         if not os.access(root, os.W_OK):
             raise settings.ConfigError(settings.LAKE_URL, f"lake directory {root} is not writable")
-        return _DirectoryBackend(root)
+        return DirectoryBackend(root)
     raise settings.ConfigError(settings.LAKE_URL, f"expected a directory or s3://bucket/prefix, got {url!r}")
