@@ -23,6 +23,7 @@ import pytest
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY
+from medrobotics_dagster.defs.telemetry.recovery import RETRIED_DAYS_TAG
 from medrobotics_dagster.local_instance import prepare_home
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster.resources.lake import Lake
@@ -221,6 +222,23 @@ class Player:
         )
 
 
+def fault_retries_beyond(step: dict, records: list, what: str) -> list:
+    """The step's runs beyond those it expects, after checking they are the only ones allowed: on a loaded machine
+    the daemon's ticks drift, and a day that failed on a fault (its fact load 'failed', not 'blocked') may be tried
+    again before the sensor goes quiet; such a recovery run is tagged, fails again and is left out of the audit."""
+    outcome = {r.dagster_run.run_id: (label(r), r.dagster_run.status.value) for r in records}
+    surplus = Counter(outcome.values()) - Counter(tuple(run) for run in step["runs"])
+    assert Counter(outcome.values()) - surplus == Counter(tuple(run) for run in step["runs"]), (what, outcome)
+    faulty = {day for asset, day, status in step["audit"] if (asset, status) == (FACT_KEY.to_user_string(), "failed")}
+    beyond = []
+    for (day, status), count in surplus.items():
+        retries = [r for r in records if outcome[r.dagster_run.run_id] == (day, status)]
+        retries = [r for r in retries if r.dagster_run.tags.get(RETRIED_DAYS_TAG) == day]
+        assert status == "FAILURE" and day in faulty and len(retries) >= count, (what, sorted(outcome.values()))
+        beyond += retries[-count:]
+    return beyond
+
+
 def audit_rows(warehouse_url: str, run_ids: list[str]) -> Counter:
     rows = query(
         warehouse_url,
@@ -276,8 +294,7 @@ def test_the_operators_scenarios_under_the_daemon_end_with_the_fact_equal_to_the
             for watcher in watchers:
                 watcher.join()
             timings.append((step["name"], round(max(r.end_time for r in records) - last_write, 1)))
-            assert sorted([label(r), r.dagster_run.status.value] for r in records) == sorted(step["runs"]), what
-            run_ids = [r.dagster_run.run_id for r in records]
+            run_ids = [r.dagster_run.run_id for r in records if r not in fault_retries_beyond(step, records, what)]
             audit = audit_rows(warehouse_url, run_ids)
             assert audit == expected_audit(step["audit"]), what
             messages = warnings_of(instance, run_ids)

@@ -17,6 +17,7 @@ from medrobotics_dagster.defs.telemetry.assets import BUDGET_CHECK, FACT_KEY, QU
 from medrobotics_dagster.partitions import daily_partitions
 
 RECOVERY_MAX_DELAY = timedelta(hours=4)
+RETRIED_DAYS_TAG = "medrobotics/retried_days"  # on a run that tries days again: those days, comma-separated
 TELEMETRY_KEYS = (SAMPLES_KEY, QUARANTINE_KEY, FACT_KEY)  # what a telemetry run of a day materializes
 
 Retries = dict[str, list]  # day -> [retries so far, ISO time of the next one]

@@ -30,7 +30,7 @@ from medrobotics_dagster.defs.telemetry.raw_files import (
     from_archive,
     parse_key,
 )
-from medrobotics_dagster.defs.telemetry.recovery import due_retries, failed_days
+from medrobotics_dagster.defs.telemetry.recovery import RETRIED_DAYS_TAG, due_retries, failed_days
 from medrobotics_dagster.partitions import daily_partitions, day_ranges, range_tags
 from medrobotics_dagster.raw_telemetry_paths import RAW_TELEMETRY_PREFIX
 from medrobotics_dagster.resources.lake import Lake, LakeObject
@@ -110,10 +110,11 @@ def changed_days(
     return load, following
 
 
-def run_request_for(start: str, end: str, state: str) -> dg.RunRequest:
-    """One run for a day or a range (partition keys); its run_key changes with the days' data versions (`state`)."""
+def run_request_for(start: str, end: str, state: str, retried: list[str]) -> dg.RunRequest:
+    """One run for a day or a range (partition keys); its run_key changes with the days' data versions (`state`);
+    the days it tries again after a fault are in its tag RETRIED_DAYS_TAG (the UI filters recovery runs by it)."""
     batch = hashlib.sha256(state.encode()).hexdigest()[:16]
-    trigger = {"medrobotics/trigger": "raw_telemetry"}
+    trigger = {"medrobotics/trigger": "raw_telemetry", **({RETRIED_DAYS_TAG: ",".join(retried)} if retried else {})}
     if start == end:
         return dg.RunRequest(run_key=f"telemetry:{start}:{batch}", partition_key=start, tags=trigger)
     return dg.RunRequest(run_key=f"telemetry:{start}..{end}:{batch}", tags={**range_tags(start, end), **trigger})
@@ -204,7 +205,7 @@ def _requests(
         state = "\n".join(
             f"{d}:{known.get(d)}->{versions.get(d)}" + (f":retry {retry[d]}" if d in retry else "") for d in days
         )
-        requests.append(run_request_for(start, end, state))
+        requests.append(run_request_for(start, end, state, [day for day in days if day in retry]))
     return requests, following
 
 

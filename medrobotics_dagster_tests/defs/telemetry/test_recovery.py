@@ -14,7 +14,12 @@ import pytest
 
 from medrobotics_dagster.defs.telemetry import sensor
 from medrobotics_dagster.defs.telemetry.assets import FACT_KEY
-from medrobotics_dagster.defs.telemetry.recovery import RECOVERY_MAX_DELAY, due_retries, recovery_delay
+from medrobotics_dagster.defs.telemetry.recovery import (
+    RECOVERY_MAX_DELAY,
+    RETRIED_DAYS_TAG,
+    due_retries,
+    recovery_delay,
+)
 from medrobotics_dagster.partitions import daily_partitions
 from medrobotics_dagster_tests.database import execute, query
 from medrobotics_dagster_tests.defs.telemetry.telemetry_world import World, extract_procedures, seed_source
@@ -52,6 +57,10 @@ def wait_for_retry() -> None:
     time.sleep(2 * INTERVAL_S + 0.5)
 
 
+def latest_run_tags(operator: Operator) -> dict[str, str]:
+    return operator.instance.get_runs(limit=1)[0].tags
+
+
 def status(operator: Operator, day: str):
     return operator.instance.get_status_by_partition(FACT_KEY, [day], daily_partitions)[day]
 
@@ -61,8 +70,10 @@ def test_a_day_blocked_by_a_missing_source_table_loads_by_itself_once_the_table_
     execute(world.source_url, "ALTER TABLE surgical_procedures RENAME TO surgical_procedures_moved")
     raw.put("PROC-C", D16, range(7))
     assert operator.settle() == [("2024-01-16", False)]  # permanent: fails at once, then waits for a retry
+    assert RETRIED_DAYS_TAG not in latest_run_tags(operator)
     wait_for_retry()
     assert operator.settle() == [("2024-01-16", False)]  # not fixed yet: tried again, fails again
+    assert latest_run_tags(operator)[RETRIED_DAYS_TAG] == "2024-01-16"  # a recovery run says so in the UI
     execute(world.source_url, "ALTER TABLE surgical_procedures_moved RENAME TO surgical_procedures")
     time.sleep(4 * INTERVAL_S + 0.5)  # the second retry waits twice as long
     assert operator.settle() == [("2024-01-16", True)]  # no file changed
