@@ -3,8 +3,7 @@ the load's audit rows: the window's rows deleted, the new ones copied in (`wareh
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
@@ -118,9 +117,7 @@ def replace_rows(
             cur.execute(
                 sql.delete_window_sql(target.schema, target.table, target.partition_expr), _window_params(target.window)
             )
-            result = dataclasses.replace(
-                _copy_in(cur, warehouse, lake, target, rows, staged_key), deleted_by_day=deleted
-            )
+            result = replace(_copy_in(cur, warehouse, lake, target, rows, staged_key), deleted_by_day=deleted)
             _write_audit(cur, audit, result)
             return result
     finally:
