@@ -40,7 +40,9 @@ def test_waiting_for_dbt_costs_no_cpu_where_dagsters_map_spins():
     ours, our_cpu = consume(imap_waiting, slow_events(3, 0.4))
     theirs, their_cpu = consume(dagster_imap, slow_events(3, 0.4))
     assert ours == theirs == [0, 10, 20]
-    assert our_cpu < 0.2 < their_cpu, (our_cpu, their_cpu)  # 1.2 s of waiting: Dagster's loop spins through it
+    # 1.2 s of waiting: Dagster's loop spins through it. How much CPU a spinning thread gets depends on the
+    # machine's load (0.13 s in one CI run on a busy host), so theirs is compared with ours, not with a constant.
+    assert our_cpu < 0.2 and their_cpu > 10 * our_cpu, (our_cpu, their_cpu)
 
 
 def test_the_definitions_make_dagster_dbt_use_the_waiting_map():
