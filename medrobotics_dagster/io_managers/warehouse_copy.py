@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import queue
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 import psycopg2
 import pyarrow as pa
@@ -32,12 +31,13 @@ from medrobotics_dagster.io_managers.redshift_load_errors import (
     describe_copy_failure,
 )
 from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, WarehouseLoadError
+from medrobotics_dagster.ordered_ahead import ordered_ahead
 from medrobotics_dagster.resources.lake import Lake
 
 COPY_STAGING_PREFIX = "staging/_warehouse_copy"
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
 PREFETCH_CHUNKS = 4  # CSV chunks (a table each, a day of telemetry) made ahead of the COPY
-_END = object()
+Source = TypeVar("Source")
 
 
 class _ChunkReader(io.RawIOBase):
@@ -62,66 +62,44 @@ class _ChunkReader(io.RawIOBase):
         return data
 
 
-def _csv_chunks(tables: Iterable[pa.Table], counts: Counter, day_column: str | None) -> Iterator[bytes]:
-    for table in tables:
-        if len(table):
-            buffer = io.BytesIO()
-            pa_csv.write_csv(table, buffer, CSV_OPTIONS)
-            if day_column is None:
-                counts[""] += len(table)
-            else:
-                days = pc.value_counts(pc.cast(table.column(day_column), pa.date32()))
-                counts.update(
-                    dict(zip(days.field("values").to_pylist(), days.field("counts").to_pylist(), strict=True))
-                )
-            yield buffer.getvalue()
-
-
-def _ahead(chunks: Iterator[bytes], depth: int = PREFETCH_CHUNKS) -> Iterator[bytes]:
-    """The chunks, made by a thread of their own while the caller sends the previous ones: reading Parquet and
-    writing CSV leave Python's lock, so the client keeps pace with the server's COPY instead of taking turns."""
-    made: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item) -> bool:
-        while not stop.is_set():
-            try:
-                made.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for chunk in chunks:
-                if not offer(chunk):
-                    return
-            offer(_END)
-        except BaseException as exc:  # handed to the caller, which raises it inside the COPY
-            offer(exc)
-
-    maker = threading.Thread(target=make, name="copy-csv", daemon=True)
-    maker.start()
-    try:
-        while (item := made.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        maker.join()
-
-
-def copy_postgres(cur, target: TableTarget, tables: Iterable[pa.Table]) -> dict[str, int]:
-    """COPY the tables into the target; the rows sent per UTC day of its partition column ('': unpartitioned),
-    counted as they stream (the window was emptied first, so no second scan of the table is needed)."""
+def _csv_chunk(table: pa.Table | None, day_column: str | None) -> tuple[bytes, Counter]:
+    """The table as CSV for COPY, and its rows per UTC day of `day_column` ('': unpartitioned)."""
     counts: Counter = Counter()
-    chunks = _ahead(_csv_chunks(tables, counts, target.partition_expr if target.window else None))
+    if table is None or not len(table):
+        return b"", counts
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer, CSV_OPTIONS)
+    if day_column is None:
+        counts[""] = len(table)
+    else:
+        days = pc.value_counts(pc.cast(table.column(day_column), pa.date32()))
+        counts.update(dict(zip(days.field("values").to_pylist(), days.field("counts").to_pylist(), strict=True)))
+    return buffer.getvalue(), counts
+
+
+def _counted(chunks: Iterator[tuple[bytes, Counter]], counts: Counter) -> Iterator[bytes]:
+    for data, chunk_counts in chunks:
+        counts.update(chunk_counts)
+        if data:
+            yield data
+
+
+def copy_postgres(
+    cur, target: TableTarget, sources: Iterable[Source], table_of: Callable[[Source], pa.Table | None]
+) -> dict[str, int]:
+    """COPY the table of each source into the target; the rows sent per UTC day of its partition column ('':
+    unpartitioned), counted as they stream (the window was emptied first, so no second scan of the table is
+    needed). A thread reads the next sources and writes their CSV while psycopg2 sends the previous ones (reading
+    Parquet and writing CSV leave Python's lock): the client keeps pace with the server instead of taking turns."""
+    day_column = target.partition_expr if target.window else None
+    counts: Counter = Counter()
+    chunks = ordered_ahead(
+        lambda source: _csv_chunk(table_of(source), day_column), sources, 1, PREFETCH_CHUNKS, "copy-csv"
+    )
     try:
         cur.copy_expert(
             sql.postgres_copy_sql(target.schema, target.table, [c.name for c in target.columns]),
-            _ChunkReader(chunks),
+            _ChunkReader(_counted(chunks, counts)),
             size=1 << 20,
         )
     finally:
@@ -158,17 +136,18 @@ def manifest(lake: Lake, staged: StagedParquet) -> bytes:
     return json.dumps({"entries": entries}).encode()
 
 
-def staged_tables(lake: Lake, target: TableTarget, staged: StagedParquet) -> Iterator[pa.Table]:
-    for key in staged.keys:
-        data = lake.get(key)
-        if parquet_rows(data) == 0:  # an empty day (most of a backfill before the first data): nothing to copy
-            continue
-        table = to_arrow(from_parquet(data), target.columns)
-        if target.window is not None:
-            check_rows_inside(
-                table, f"{target.name} from {key}", target.partition_expr, target.window.start, target.window.end
-            )
-        yield table
+def staged_table(lake: Lake, target: TableTarget, key: str) -> pa.Table | None:
+    """The rows of one staged object, checked to lie in the target's window; None for an empty day (most of a
+    backfill before the first data)."""
+    data = lake.get(key)
+    if parquet_rows(data) == 0:
+        return None
+    table = to_arrow(from_parquet(data), target.columns)
+    if target.window is not None:
+        check_rows_inside(
+            table, f"{target.name} from {key}", target.partition_expr, target.window.start, target.window.end
+        )
+    return table
 
 
 def stage_for_redshift(lake: Lake, target: TableTarget, staged: StagedParquet | None, table) -> str | None:

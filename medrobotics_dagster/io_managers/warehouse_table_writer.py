@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 import pandas as pd
 import pyarrow as pa
@@ -16,7 +17,7 @@ from medrobotics_dagster.io_managers.warehouse_copy import (
     copy_postgres,
     copy_redshift,
     stage_for_redshift,
-    staged_tables,
+    staged_table,
 )
 from medrobotics_dagster.io_managers.warehouse_tables import (
     TableTarget,
@@ -82,7 +83,10 @@ def _copy_in(
     loaded, per UTC day (PostgreSQL counts them as they stream; Redshift's COPY reads files, so it counts after)."""
     staged, table = rows
     if warehouse.dialect != "redshift":
-        by_day = copy_postgres(cur, target, staged_tables(lake, target, staged) if staged else [table])
+        if staged:
+            by_day = copy_postgres(cur, target, staged.keys, partial(staged_table, lake, target))
+        else:
+            by_day = copy_postgres(cur, target, [table], lambda rows: rows)
         loaded = sum(by_day.values())
     elif staged_key is None:  # nothing to load
         loaded, by_day = 0, {}

@@ -1,5 +1,6 @@
-"""`COPY FROM STDIN` with its CSV made ahead on a thread of its own: every chunk in order, counted per day, and a
-failure on either side (a chunk that cannot be made, a row the server refuses) fails the COPY and stops the thread."""
+"""`COPY FROM STDIN` with its CSV made ahead on a thread of its own (`ordered_ahead`): every table, counted per day,
+and a failure on either side (a table that cannot be made, a row the server refuses) fails the COPY and stops the
+thread."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from medrobotics_dagster.column_types import Column, parse_sql_type
-from medrobotics_dagster.io_managers.warehouse_copy import _ahead, _csv_chunks, copy_postgres
+from medrobotics_dagster.io_managers.warehouse_copy import _csv_chunk, copy_postgres
 from medrobotics_dagster.io_managers.warehouse_tables import TableTarget, TimeWindow
 from medrobotics_dagster_tests.database import execute, query
 
@@ -29,39 +30,7 @@ def day(n: int, rows: int, robot: str = "ROB-1") -> pa.Table:
 
 
 def copy_threads() -> list[threading.Thread]:
-    return [thread for thread in threading.enumerate() if thread.name == "copy-csv"]
-
-
-def test_chunks_come_ahead_in_order_and_all():
-    assert list(_ahead(iter([b"a", b"b", b"c"] * 10), depth=2)) == [b"a", b"b", b"c"] * 10
-
-
-def test_a_chunk_that_cannot_be_made_fails_the_reader():
-    def chunks():
-        yield b"first"
-        raise ValueError("rows outside the window")
-
-    made = _ahead(chunks())
-    assert next(made) == b"first"
-    with pytest.raises(ValueError, match="outside the window"):
-        next(made)
-    assert not copy_threads()
-
-
-def test_a_reader_that_stops_early_stops_the_thread():
-    finished = threading.Event()
-
-    def chunks():
-        try:
-            while True:
-                yield b"x"
-        finally:
-            finished.set()
-
-    made = _ahead(chunks(), depth=1)
-    assert next(made) == b"x"
-    made.close()
-    assert finished.wait(5) and not copy_threads()
+    return [thread for thread in threading.enumerate() if thread.name.startswith("copy-csv")]
 
 
 @pytest.fixture
@@ -70,11 +39,11 @@ def samples_table(warehouse_url):
     return warehouse_url
 
 
-def _copy(url: str, tables) -> dict[str, int]:
+def _copy(url: str, tables, table_of=lambda table: table) -> dict[str, int]:
     conn = psycopg2.connect(url)
     try:
         with conn, conn.cursor() as cur:
-            return copy_postgres(cur, TARGET, tables)
+            return copy_postgres(cur, TARGET, tables, table_of)
     finally:
         conn.close()
 
@@ -85,12 +54,13 @@ def test_rows_are_copied_and_counted_per_day(samples_table):
 
 
 def test_a_table_that_fails_midway_copies_nothing(samples_table):
-    def tables():
-        yield day(1, 3)
-        raise ValueError("day 2 has rows outside its window")
+    def table_of(n: int) -> pa.Table:
+        if n == 2:
+            raise ValueError("day 2 has rows outside its window")
+        return day(n, 3)
 
     with pytest.raises(psycopg2.errors.QueryCanceled, match="ValueError day 2 has rows outside its window"):
-        _copy(samples_table, tables())  # psycopg2 cancels the COPY with the reader's error in its message
+        _copy(samples_table, [1, 2, 3], table_of)  # psycopg2 cancels the COPY with the reader's error in its message
     assert query(samples_table, "SELECT count(*) FROM public.samples") == [(0,)]
     assert not copy_threads()
 
@@ -104,6 +74,11 @@ def test_a_row_the_server_refuses_fails_the_copy_and_stops_the_thread(samples_ta
 
 
 def test_counts_name_each_utc_day_of_the_partition_column():
-    counts: Counter = Counter()
-    list(_csv_chunks([day(1, 2), day(2, 1)], counts, "sample_timestamp"))
+    data, counts = _csv_chunk(pa.concat_tables([day(1, 2), day(2, 1)]), "sample_timestamp")
+    assert data.count(b"\n") == 3
     assert {d.isoformat(): n for d, n in counts.items()} == {"2024-01-01": 2, "2024-01-02": 1}
+
+
+def test_an_empty_or_missing_table_sends_nothing():
+    assert _csv_chunk(None, "sample_timestamp") == (b"", Counter())
+    assert _csv_chunk(day(1, 0), None) == (b"", Counter())

@@ -4,11 +4,11 @@ the run's totals for the checks, the materializations (per partition) and the au
 from __future__ import annotations
 
 import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
-from itertools import islice
 
 import dagster as dg
 import pyarrow as pa
@@ -18,6 +18,7 @@ from medrobotics_dagster.defs.telemetry.parse_samples import DayResult, parse_da
 from medrobotics_dagster.defs.telemetry.raw_files import RawFile, archive_key
 from medrobotics_dagster.defs.telemetry.schema import QUARANTINE_COLUMNS, varchar_length
 from medrobotics_dagster.io_managers import AuditRecord
+from medrobotics_dagster.ordered_ahead import ordered_ahead
 from medrobotics_dagster.resources.lake import Lake
 
 S3_FETCH_WORKERS = 16
@@ -64,33 +65,20 @@ class DayStream:
         self, files_by_day: dict[date, list[RawFile]], procedures: dict[date, dict[str, ProcedureInfo]]
     ) -> Iterator[tuple[str, pa.Table]]:
         workers = S3_FETCH_WORKERS if self.lake.resolved_url().startswith("s3://") else 4
-        pending: deque[tuple[date, Future]] = deque()
         try:
-            with (
-                ThreadPoolExecutor(max_workers=workers) as fetch_pool,
-                ThreadPoolExecutor(max_workers=PARSE_AHEAD_DAYS) as parse_pool,
-            ):
+            with ThreadPoolExecutor(max_workers=workers) as fetch_pool:
 
-                def parsed(day: date) -> DayResult:
+                def parsed(day: date) -> tuple[date, DayResult]:
                     fetched = _fetch(self.lake, files_by_day.get(day, []), fetch_pool)
-                    return parse_day(day, fetched, procedures_for_day(procedures, day), self.loaded_at)
+                    return day, parse_day(day, fetched, procedures_for_day(procedures, day), self.loaded_at)
 
-                days = iter(self.days)
-                pending.extend((day, parse_pool.submit(parsed, day)) for day in islice(days, PARSE_AHEAD_DAYS))
-                try:
-                    while pending:
-                        day, future = pending.popleft()
-                        following = next(days, None)
-                        if following is not None:
-                            pending.append((following, parse_pool.submit(parsed, following)))
-                        result = future.result()
+                # A failed or abandoned stream parses no further day (closing the look-ahead cancels them).
+                with closing(ordered_ahead(parsed, self.days, PARSE_AHEAD_DAYS, PARSE_AHEAD_DAYS, "parse")) as days:
+                    for day, result in days:
                         self._record(day, result)
                         yield day.isoformat(), result.samples  # resumed once the day's Parquet is written
                         if self.archive:
                             self._archive([raw for raw in files_by_day.get(day, []) if raw.location == raw.key])
-                finally:  # a failed or abandoned stream parses no further day
-                    for _, future in pending:
-                        future.cancel()
         except Exception as exc:  # consumed by the lake IO manager: the asset body never sees this error
             if self.on_error is not None:
                 self.on_error(exc)
