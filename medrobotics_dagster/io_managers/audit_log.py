@@ -19,7 +19,7 @@ from medrobotics_dagster import column_types as t
 from medrobotics_dagster.column_types import Column
 from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.io_managers import warehouse_sql as sql
-from medrobotics_dagster.io_managers.step_facts import attempt_of, failure_status, log_retry
+from medrobotics_dagster.io_managers.step_facts import attempt_of, failure_status, log_retry, run_id_of
 
 AUDIT_SCHEMA = "audit"
 AUDIT_TABLE = "etl_audit_log"
@@ -179,7 +179,7 @@ def audit_failure(context, warehouse, asset_key, window, exc: BaseException) -> 
     at WARNING with its attempt number and cause."""
     base = AuditRecord(
         asset_key.to_user_string(),
-        context.run_id,
+        run_id_of(context),
         window.start if window else None,
         window.end if window else None,
         attempt=attempt_of(context)[0],

@@ -32,6 +32,12 @@ def step_of(context):
         return None
 
 
+def run_id_of(context) -> str | None:
+    """The run's id from an asset's or an IO manager's context (an asset context's own `run_id` is deprecated)."""
+    step = step_of(context)
+    return step.run_id if step is not None else getattr(context, "run_id", None)
+
+
 def attempt_of(context) -> tuple[int, int]:
     """(this attempt, attempts the step's RetryPolicy allows), both counting from 1."""
     step = step_of(context)

@@ -347,7 +347,7 @@ def test_each_view_returns_the_numbers_computed_from_the_source(dbt_project, wor
 
     done["year"], done["month"] = done["local"].dt.year, done["local"].dt.month
     done["day_name"] = done["local"].dt.strftime("%A")
-    done["is_weekend"] = done["local"].dt.dayofweek >= 5
+    done["is_weekend"] = done["local"].dt.day_of_week >= 5
     daily = (
         done.groupby(["date", "year", "month", "day_name", "is_weekend"])
         .agg(
