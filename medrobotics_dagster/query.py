@@ -115,11 +115,9 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     """Every analysis compiled by dbt for the target (no connection needed), each written to folder/<name>.sql."""
     from dbt.cli.main import dbtRunner
 
-    from medrobotics_dagster.defs.warehouse.dbt_behavior_flags import use_fast_flag_source
     from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env, dbt_process_env
     from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
 
-    use_fast_flag_source()
     put_dbt_on_path()
     with (
         tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work,

@@ -12,12 +12,9 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 
-from medrobotics_dagster.defs.warehouse.dbt_behavior_flags import use_fast_flag_source
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
 from medrobotics_dagster.defs.warehouse.dbt_project import PARTIAL_PARSE_FILE
 from medrobotics_dagster_tests.warehouse.dbt_offline import compile_for_redshift
-
-use_fast_flag_source()  # the in-process dbt runs here create their adapters as the platform's do
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 

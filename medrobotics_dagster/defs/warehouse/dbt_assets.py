@@ -6,7 +6,6 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from medrobotics_dagster.defs.warehouse.dbt_behavior_flags import use_fast_flag_source
 from medrobotics_dagster.defs.warehouse.dbt_column_lineage import lineage_manifest
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
@@ -70,7 +69,6 @@ def telemetry_fact_loaded(context: dg.AssetExecutionContext) -> bool:
 manifest_path = ensure_manifest()
 use_waiting_imap()
 use_cached_column_lineage()
-use_fast_flag_source()
 
 
 @dbt_assets(

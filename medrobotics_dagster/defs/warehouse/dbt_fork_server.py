@@ -40,9 +40,6 @@ def dbt_cli():
 
     with long_lived_objects():
         from dbt.cli.main import cli
-    from medrobotics_dagster.defs.warehouse.dbt_behavior_flags import use_fast_flag_source
-
-    use_fast_flag_source()
     return cli
 
 
