@@ -12,7 +12,6 @@ import contextlib
 import os
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -175,10 +174,7 @@ def say_what_is_stale(console: Console, window: list[str], stale: set, missing: 
 
 def load_definitions(console: Console):
     with console.step("loading definitions"):
-        with warnings.catch_warnings():
-            # Beta parameters the platform uses on purpose (backfill_policy, partition mappings).
-            warnings.simplefilter("ignore")
-            from medrobotics_dagster.definitions import defs
+        from medrobotics_dagster.definitions import defs
     return defs
 
 

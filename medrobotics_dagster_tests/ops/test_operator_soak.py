@@ -66,7 +66,7 @@ class Operator:
             jobs=[telemetry_job],
             resources=resources(world.warehouse_url, world.lake_url, world.source_url),
         )
-        self.job = defs.get_job_def(telemetry_job.name)
+        self.job = defs.resolve_job_def(telemetry_job.name)
         self.instance = dg.DagsterInstance.ephemeral()
         self.lake = world.lake
         self.cursor: str | None = None

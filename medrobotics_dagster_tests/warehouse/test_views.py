@@ -161,7 +161,9 @@ def expected_frames(tables, telemetry):
 def _frame(dbt_project, view: str, order: list[str]) -> pd.DataFrame:
     conn = psycopg2.connect(dbt_project.warehouse_url)
     try:
-        frame = pd.read_sql(f"select * from analytics.{view}", conn)
+        with conn.cursor() as cur:
+            cur.execute(f"select * from analytics.{view}")
+            frame = pd.DataFrame(cur.fetchall(), columns=[column.name for column in cur.description])
     finally:
         conn.close()
     frame = frame.map(lambda v: float(v) if isinstance(v, Decimal) else v)

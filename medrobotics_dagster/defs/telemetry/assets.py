@@ -6,7 +6,6 @@ over the error budget, so the fact keeps its previous rows.
 """
 
 import hashlib
-import warnings
 from datetime import date, datetime, timedelta
 
 import dagster as dg
@@ -140,9 +139,7 @@ def _files_by_day(lake: Lake, days: list[date], log) -> dict[date, list[RawFile]
     return files_by_day
 
 
-with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta; the first day has no day before
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    PREVIOUS_DAY_TOO = dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
+PREVIOUS_DAY_TOO = dg.TimeWindowPartitionMapping(start_offset=-1, allow_nonexistent_upstream_partitions=True)
 
 
 @dg.multi_asset(

@@ -52,7 +52,7 @@ def test_a_day_over_the_error_budget_names_the_check_the_day_and_its_share(world
             )
         ],
         resources=resources(world.warehouse_url, world.lake_url),
-    ).get_job_def("telemetry_job")
+    ).resolve_job_def("telemetry_job")
     run = alert(job, instance, AlertChannel(webhook_url=url), tags=RANGE)
     [body] = posted
     assert (
@@ -82,7 +82,7 @@ def test_a_permanent_source_fault_sends_its_one_line_not_the_python_exception(
         assets=[procedures],
         jobs=[dg.define_asset_job("procedures_job", selection=[procedures], tags=OPERATIONS_TAGS)],
         resources=res,
-    ).get_job_def("procedures_job")
+    ).resolve_job_def("procedures_job")
     run = alert(job, instance, AlertChannel(webhook_url=url), partition_key="2024-01-15")
     [body] = posted
     assert body["subject"] == "[medrobotics] procedures_job failed (2024-01-15): step staging__surgical_procedures"

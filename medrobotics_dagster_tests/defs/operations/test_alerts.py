@@ -38,7 +38,7 @@ def instance(tmp_path):
 
 
 def failed_run_context(instance, channel: AlertChannel, tags: dict[str, str] | None = None):
-    result = broken_defs.get_job_def("broken_load_job").execute_in_process(
+    result = broken_defs.resolve_job_def("broken_load_job").execute_in_process(
         instance=instance, partition_key="2024-03-09", raise_on_error=False, tags=tags
     )
     assert not result.success
@@ -122,6 +122,6 @@ def test_every_operations_job_is_flagged_after_30_minutes():
     from medrobotics_dagster.definitions import defs
 
     for name in ("full_load_job", "dimensions_job", "procedures_job"):
-        tags = defs.get_job_def(name).tags
+        tags = defs.resolve_job_def(name).tags
         assert tags["dagster/max_runtime"] == "1800" and isinstance(tags["dagster/max_runtime"], str)
-    assert defs.get_sensor_def("run_failure_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("run_failure_alert_sensor").default_status == dg.DefaultSensorStatus.RUNNING

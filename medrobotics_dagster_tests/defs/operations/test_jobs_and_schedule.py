@@ -24,7 +24,7 @@ def defs() -> dg.Definitions:
 
 
 def selected(defs, job_name: str) -> set[str]:
-    return {k.to_user_string() for k in defs.get_job_def(job_name).asset_layer.selected_asset_keys}
+    return {k.to_user_string() for k in defs.resolve_job_def(job_name).asset_layer.selected_asset_keys}
 
 
 def test_each_run_mode_is_a_job(defs):
@@ -47,7 +47,7 @@ def test_each_run_mode_is_a_job(defs):
         "warehouse/dim_time",
     } <= dims
     assert not any("fact" in k or "/vw_" in k or "surgical_procedures" in k for k in dims)
-    assert defs.get_job_def("dimensions_job").partitions_def is None
+    assert defs.resolve_job_def("dimensions_job").partitions_def is None
     assert selected(defs, "procedures_job") == {
         "staging/surgical_procedures",
         "staging/procedure_outcomes",
@@ -69,7 +69,7 @@ def test_each_run_mode_is_a_job(defs):
     ],
 )
 def test_the_schedule_loads_the_day_before_its_scheduled_time(defs, scheduled, expected):
-    schedule = defs.get_schedule_def("daily_warehouse_schedule")
+    schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 3 * * *", "UTC")
     assert schedule.job_name == "full_load_job"
     [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=scheduled)).run_requests
@@ -78,7 +78,7 @@ def test_the_schedule_loads_the_day_before_its_scheduled_time(defs, scheduled, e
 
 def test_a_late_or_caught_up_tick_loads_the_day_it_was_scheduled_for(defs):
     """The daemon was down for two days: it evaluates the missed ticks now, each with its own scheduled time."""
-    schedule = defs.get_schedule_def("daily_warehouse_schedule")
+    schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
     missed = [datetime(2024, 3, d, 3, 0, tzinfo=UTC) for d in (8, 9, 10)]
     days = [
         schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=t)).run_requests[0].partition_key
@@ -106,12 +106,12 @@ def test_the_scheduled_run_builds_dimensions_then_yesterdays_facts_then_the_view
         "FROM surgical_procedures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
     )[0][0]
     tick = datetime(busiest.year, busiest.month, busiest.day, 3, 0, tzinfo=UTC) + timedelta(days=1)
-    schedule = defs.get_schedule_def("daily_warehouse_schedule")
+    schedule = defs.resolve_schedule_def("daily_warehouse_schedule")
     [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
     assert request.partition_key == busiest.isoformat()
     assert schedule.job_name == "full_load_job"
     instance = dg.DagsterInstance.ephemeral()
-    result = defs.get_job_def("full_load_job").execute_in_process(
+    result = defs.resolve_job_def("full_load_job").execute_in_process(
         instance=instance, partition_key=request.partition_key, tags=request.tags
     )
     assert result.success

@@ -131,7 +131,7 @@ def test_the_sensors_job_with_its_dbt_step_does_not_recreate_a_renamed_fact(worl
         assets=[*extract_assets, *telemetry_assets, daily_fact_models],
         jobs=[telemetry_job],
         resources={**resources(world.warehouse_url, world.lake_url, world.source_url), "dbt": dbt_cli_resource()},
-    ).get_job_def(telemetry_job.name)
+    ).resolve_job_def(telemetry_job.name)
     instance = dg.DagsterInstance.ephemeral()
     world.put("PROC-A", DAY_ONE, lines("PROC-A", DAY_ONE, range(20)))
     assert job.execute_in_process(instance=instance, partition_key=DAY_ONE.isoformat()).success
