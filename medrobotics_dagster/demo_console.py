@@ -6,7 +6,6 @@ import os
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,9 +49,7 @@ class Console:
             os.dup2(log, 1)
             os.dup2(log, 2)
             sys.stdout = sys.stderr = text
-            with warnings.catch_warnings():
-                warnings.simplefilter("default")  # shown once each, in the log
-                yield
+            yield
         finally:
             text.flush()
             sys.stdout, sys.stderr = streams

@@ -186,6 +186,7 @@ def pytest_configure(config):
         r"ignore:AssetExecutionContext\.op is deprecated:DeprecationWarning:dagster_dbt\.",
         r"ignore:Function `JobDefinition\.run_request_for_partition` is deprecated:DeprecationWarning:dagster\._core",
         r"ignore:sqlglotrs is deprecated:DeprecationWarning:sqlglotrs",
+        r"ignore:Using variable_values and operation_name arguments:DeprecationWarning:gql\.",
     ):
         config.addinivalue_line("filterwarnings", line)
 

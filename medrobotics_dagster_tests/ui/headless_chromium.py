@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -41,6 +42,7 @@ class HeadlessChromium:
     def __init__(self, binary: str, profile_dir: Path, width: int = 1600, height: int = 1000):
         from websockets.sync.client import connect
 
+        self._connection = ExitStack()
         profile_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
@@ -66,7 +68,8 @@ class HeadlessChromium:
         port = int(port_file.read_text().split()[0])
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
         page = next(t for t in targets if t["type"] == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10)
+        # entered as a context (websockets >= 17.1 warns otherwise), left in close()
+        self.ws = self._connection.enter_context(connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10))
         self._ids = itertools.count(1)
         self.send("Page.enable")
         self.send("Runtime.enable")
@@ -115,8 +118,7 @@ class HeadlessChromium:
 
     def close(self) -> None:
         try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
+            self._connection.close()
         finally:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)  # only the group this object started
