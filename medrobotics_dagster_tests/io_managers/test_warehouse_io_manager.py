@@ -90,7 +90,10 @@ def test_a_range_is_replaced_in_one_run_and_read_back_by_window(io_manager, ware
     asset = daily_readings_asset(frames)
 
     @dg.asset(
-        partitions_def=daily_partitions, ins={"readings": dg.AssetIn(key=["staging", "readings"])}, io_manager_key="mem"
+        partitions_def=daily_partitions,
+        ins={"readings": dg.AssetIn(key=["staging", "readings"])},
+        io_manager_key="mem",
+        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def reading_count(readings: pd.DataFrame) -> int:
         return len(readings)
