@@ -94,6 +94,24 @@ def test_without_a_server_dbt_runs_directly_and_the_next_invocation_is_served_as
     assert str(elsewhere) in capfd.readouterr().out
 
 
+def test_a_served_dbt_that_opened_an_adapter_leaves_no_leaked_semaphore_warning(server_folder):
+    """dbt's adapters hold multiprocessing locks; a forked dbt that exits without freeing them had Python's resource
+    tracker print "leaked semaphore objects" on the command's stderr after every served invocation."""
+    assert run_on_server(["--version"]) is None
+    wait_for_server(dbt_fork_server.socket_path())
+    project = Path(__file__).parents[2] / "sql"
+    served = subprocess.run(  # the output is read to its end: the tracker, a child of dbt's, shares its stderr
+        [EXECUTABLE, "parse", "--project-dir", str(project), "--profiles-dir", str(project)],
+        env={**os.environ, "DBT_TARGET_PATH": str(server_folder / "target"), "DBT_LOG_PATH": str(server_folder)},
+        capture_output=True,
+        text=True,
+        timeout=SERVER_START_S,
+    )
+    assert served.returncode == 0, served.stdout[-2000:] + served.stderr[-2000:]
+    assert (server_folder / "target" / "manifest.json").exists()
+    assert "leaked" not in served.stderr and "resource_tracker" not in served.stderr, served.stderr[-2000:]
+
+
 def test_a_socket_left_by_a_killed_server_is_replaced(server_folder, capfd):
     path = dbt_fork_server.socket_path()
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
