@@ -104,3 +104,11 @@ class _RefuseWarnings:
 
     def warning(self, text: str) -> None:
         raise AssertionError(text)
+
+
+def test_the_telemetry_procedure_relationship_is_a_check_of_fact_procedures_not_an_observation(defs):
+    """A singular dbt test of two parents is a check only when its meta names the model it belongs to (dagster.ref);
+    named by asset key it ran in every daily dbt step as an observation, with a warning in the run's log."""
+    fact_procedures = dg.AssetKey(["warehouse", "fact_procedures"])
+    check = dg.AssetCheckKey(fact_procedures, "telemetry_procedure_key_in_fact_procedures")
+    assert check in defs.resolve_asset_graph().asset_check_keys

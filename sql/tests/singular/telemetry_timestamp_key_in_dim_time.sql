@@ -1,7 +1,7 @@
-{#- relationships: every telemetry sample's timestamp_key is a dim_time key. A singular test with its asset key in
-    meta, so Dagster reports it as a check of warehouse/fact_procedure_telemetry (a generic test on a source column
-    with a second parent has no asset to attach to). -#}
-{{ config(meta={'dagster': {'asset_key': ['warehouse', 'fact_procedure_telemetry']}}) }}
+{#- relationships: every telemetry sample's timestamp_key is a dim_time key, for a plain `dbt build`. In Dagster the
+    same rule is part of the blocking check telemetry_fact_keys_valid, run right after each load of the telemetry fact
+    (every timestamp_key a dim_time minute); as a dbt check it could run only with dim_time, before the fact exists on
+    a fresh warehouse. -#}
 
 select
     telemetry.telemetry_key,
