@@ -4,6 +4,7 @@ a signal to the command reaches the dbt process, and killing the command stops i
 its socket; a socket folder others can enter is not used."""
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -148,6 +149,30 @@ def test_an_interrupted_or_killed_command_stops_its_dbt_process(server_folder, s
     gone, alive = psutil.wait_procs(dbt, timeout=60)
     assert not alive
     assert not (server_folder / "target" / "manifest.json").exists()  # interrupted, not finished
+
+
+def test_a_signal_forwarded_the_moment_dbt_is_forked_still_interrupts_it(server_folder):
+    """The command forwards a signal as soon as it learns dbt's pid, which the server sends right after the fork; one
+    that reached the new process while Python reinitialized after the fork was dropped, and dbt ran to its end."""
+    path = dbt_fork_server.socket_path()
+    assert run_on_server(["--version"]) is None
+    wait_for_server(path)
+    project = str(Path(__file__).parents[2] / "sql")
+    codes = []
+    for attempt in range(5):
+        env = {
+            **os.environ,
+            "DBT_TARGET_PATH": str(server_folder / f"target-{attempt}"),
+            "DBT_LOG_PATH": str(server_folder),
+        }
+        args = ["parse", "--no-partial-parse", "--project-dir", project, "--profiles-dir", project]
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client, client.makefile("rb") as replies:
+            client.connect(str(path))
+            dbt_fork_server.send_request(client, {"args": args, "env": env, "cwd": os.getcwd(), "umask": 0o022})
+            os.kill(json.loads(replies.readline())["pid"], signal.SIGINT)  # at once, as the command does
+            codes.append(os.waitstatus_to_exitcode(json.loads(replies.readline())["status"]))
+    assert 0 not in codes, codes
+    assert not list(server_folder.glob("target-*/manifest.json"))
 
 
 def test_a_stopped_server_takes_its_socket_along(server_folder, capfd):

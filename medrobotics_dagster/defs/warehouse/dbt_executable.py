@@ -17,7 +17,6 @@ import socket
 import sys
 
 EXECUTABLE = "medrobotics-dbt"
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def dbt_executable() -> str:
@@ -52,7 +51,7 @@ def run_on_server(args: list[str]) -> int | None:
         if not started:  # the server went away before starting dbt (it was going idle)
             return None
         pid = json.loads(started)["pid"]
-        for number in FORWARDED_SIGNALS:
+        for number in server.FORWARDED_SIGNALS:
             signal.signal(number, lambda received, _frame: os.kill(pid, received))
         ended = replies.readline()
     if not ended:

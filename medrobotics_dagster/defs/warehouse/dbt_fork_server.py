@@ -33,6 +33,10 @@ HEADER = struct.Struct("!I")  # the request's length, sent with the three standa
 STREAMS = 3
 BACKLOG = 64
 POLL_S = 0.1
+# What the command forwards to its dbt process (`dbt_executable`): held back in the dbt process until its handlers
+# are set. A signal that arrives while Python reinitializes after the fork is dropped (CPython clears the signals
+# pending for Python in a forked child), and dbt then ran to its end although interrupted.
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def dbt_cli():
@@ -91,6 +95,7 @@ def _become_dbt(request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)  # one already forwarded is delivered here
         if os.environ.get("PYTHONUNBUFFERED"):
             sys.stdout.reconfigure(write_through=True)
         sys.argv = ["dbt", *request["args"]]
@@ -128,10 +133,12 @@ def _supervise(conn: socket.socket) -> None:
     """In a child of the server: start the dbt process, tell the client its pid, then its exit status."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server ignores it (so that supervisors are reaped)
     request, fds = _receive_request(conn)
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
     pid = os.fork()
     if pid == 0:
         conn.close()
         _become_dbt(request, fds)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
     for fd in fds:
         os.close(fd)
     try:
