@@ -19,7 +19,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.sql_identifiers import qualified
@@ -97,48 +97,57 @@ def run_bench(
     end: date | None = None,
 ) -> str:
     """Generate (or reuse) a world (default: history start .. yesterday), time the telemetry load and the baseline,
-    return the result line."""
+    return the result line. `echo` gets one line per step; dbt's and Dagster's output go to a log file."""
+    from medrobotics_dagster import settings
+    from medrobotics_dagster.demo_console import Console
     from medrobotics_dagster.environments import command_resources
+
+    resources = command_resources()
+    if resources.warehouse.dialect != "postgres":
+        raise SystemExit(
+            "medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL"
+        )
+    console = Console(echo, settings.log_dir() / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.log", False)
+    console.say(f"full log: {console.log_path}")
+    with console.captured():
+        return _bench(console, resources, scale, seed, start, end)
+
+
+def _bench(console, resources, scale: float, seed: int, start: date | None, end: date | None) -> str:
+    from medrobotics_dagster.defs.staging.operational_extracts import staging_key
     from medrobotics_dagster.staleness import partition_range, procedure_days
     from medrobotics_dagster.synthetic.generator import generate
     from medrobotics_dagster.synthetic.world import default_history
 
-    resources = command_resources()
     source, warehouse, lake = resources.source, resources.warehouse, resources.lake
-    if warehouse.dialect != "postgres":
-        raise SystemExit(
-            "medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL"
-        )
     days = procedure_days(source)
     if days is None:
-        echo(f"source is empty: generating a world at scale {scale} ...")
         default_start, default_end = default_history(end)
         start, end = start or default_start, end or default_end
-        generate(source.resolved_url(), lake, scale=scale, seed=seed, start=start, end=end)
+        with console.step(f"source is empty: generating a world at scale {scale}"):
+            generate(source.resolved_url(), lake, scale=scale, seed=seed, start=start, end=end)
         days = procedure_days(source)
     else:
-        echo("reusing the world already in the source (medrobotics generate --reset to change its scale)")
+        console.say("reusing the world already in the source (medrobotics generate --reset to change its scale)")
     first, last = partition_range(days)
-    echo(f"extracting procedures {first} .. {last} ...")
-    from medrobotics_dagster.defs.staging.operational_extracts import staging_key
-
-    if not _materialize_range([staging_key("surgical_procedures")], first, last).success:
-        raise SystemExit("extracting the procedures failed; see the Dagster UI")
+    with console.step(f"extracting procedures {first} .. {last}"):
+        if not _materialize_range([staging_key("surgical_procedures")], first, last).success:
+            raise SystemExit(f"extracting the procedures failed; see {console.log_path} or the Dagster UI")
     empty_telemetry_tables(warehouse)
-    echo("loading telemetry (one in-process run over the whole range, into an empty fact) ...")
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_load_in_child, args=(first, last, queue))
-    child.start()
-    success, wall, peak_mb, steps = queue.get()
-    child.join()
+    with console.step("loading telemetry (one in-process run over the whole range, into an empty fact)"):
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        child = context.Process(target=_load_in_child, args=(first, last, queue))
+        child.start()
+        success, wall, peak_mb, steps = queue.get()
+        child.join()
     # A range run records a materialization per partition and asset: the rest of the wall time is Dagster's.
-    echo("step seconds: " + ", ".join(f"{step}={seconds:.2f}" for step, seconds in steps.items()))
+    console.say("step seconds: " + ", ".join(f"{step}={seconds:.2f}" for step, seconds in steps.items()))
     if not success:
-        raise SystemExit("the telemetry load failed; run it in the Dagster UI to see why")
+        raise SystemExit(f"the telemetry load failed; see {console.log_path} or run it in the Dagster UI")
     rows = warehouse.query("SELECT count(*) FROM analytics.fact_procedure_telemetry")[0][0]
-    echo("timing the bare COPY baseline ...")
-    baseline = copy_baseline(warehouse)
+    with console.step("timing the bare COPY baseline"):
+        baseline = copy_baseline(warehouse)
     rate = rows / wall
     return (
         f"telemetry_load rows={rows} wall_s={wall:.2f} rows_per_s={rate:.0f} "

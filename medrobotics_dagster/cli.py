@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -186,7 +187,10 @@ def run_bench(args: argparse.Namespace) -> None:
     from medrobotics_dagster.bench import run_bench as bench
 
     _check_all()
-    print(bench(scale=args.scale, seed=args.seed, echo=lambda line: print(line, file=sys.stderr)))
+    # progress on the terminal's stderr, the result on stdout: the log file takes both descriptors while it runs
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1) as terminal:
+        line = bench(scale=args.scale, seed=args.seed, echo=lambda text: print(text, file=terminal))
+    print(line)
 
 
 def add_stop(subparsers) -> None:

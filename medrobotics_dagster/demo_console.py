@@ -1,4 +1,4 @@
-"""The demo's terminal: one line per step (a progress bar on long steps), everything else in a log file."""
+"""A command's terminal (`demo`, `bench`): one line per step (a progress bar on long steps), the rest in a log."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,11 @@ def test_bench_loads_every_sample_and_prints_one_line(
     line = run_bench(scale=0.01, seed=7, echo=progress.append, start=date(2023, 1, 1), end=date(2023, 3, 31))
     match = LINE.match(line)
     assert match, line
+    # the terminal gets one line per step; dbt's and Dagster's output go to the log it names first
+    log = Path(progress[0].removeprefix("full log: "))
+    assert "Running with dbt" in log.read_text()
+    assert not any("dbt" in text for text in progress[1:]), progress
+    assert any(re.match(r"extracting procedures .*: done in [\d.]+ s$", text) for text in progress), progress
     lines = sum(path.read_bytes().count(b"\n") for path in (tmp_path / "lake" / "raw" / "telemetry").rglob("*.json"))
     assert int(match.group(1)) == lines  # every generated sample is in the fact
     assert (
