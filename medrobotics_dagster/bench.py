@@ -17,9 +17,8 @@ import multiprocessing
 import resource
 import statistics
 import time
-import warnings
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.sql_identifiers import qualified
@@ -41,7 +40,6 @@ def _materialize_range(selection: list, first: str, last: str):
 
 def _load_in_child(first: str, last: str, queue) -> None:
     """The timed telemetry load, in a child process so that its peak memory is its own."""
-    warnings.simplefilter("ignore")
     from medrobotics_dagster.defs.telemetry.assets import FACT_KEY, QUARANTINE_KEY, SAMPLES_KEY
 
     started = time.perf_counter()
@@ -107,7 +105,7 @@ def run_bench(
         raise SystemExit(
             "medrobotics bench measures against PostgreSQL's COPY; point MEDROBOTICS_WAREHOUSE_URL at PostgreSQL"
         )
-    console = Console(echo, settings.log_dir() / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.log", False)
+    console = Console(echo, settings.command_log("bench"), False)
     console.say(f"full log: {console.log_path}")
     with console.captured():
         return _bench(console, resources, scale, seed, start, end)

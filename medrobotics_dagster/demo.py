@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from medrobotics_dagster import settings
 from medrobotics_dagster.demo_console import Console
@@ -74,8 +74,7 @@ def run_demo(
     resources = command_resources()
     source, warehouse, lake = resources.source, resources.warehouse, resources.lake
     preflight(lake=lake, source=source, warehouse=warehouse)  # one line naming the setting, before any write
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    console = Console(echo, settings.log_dir() / f"demo-{stamp}.log", verbose)
+    console = Console(echo, settings.command_log("demo"), verbose)
     console.say(f"full log: {console.log_path}" if not verbose else "verbose: every dbt and Dagster log line follows")
     total = time.monotonic()
     with console.captured():

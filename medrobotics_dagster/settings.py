@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -93,6 +93,11 @@ def dagster_home() -> Path:
 def log_dir() -> Path:
     """Where commands write their full logs (dbt and Dagster) when the terminal gets a summary."""
     return home() / "logs"
+
+
+def command_log(command: str) -> Path:
+    """The full log of one invocation of a command: logs/<command>-<UTC time>.log."""
+    return log_dir() / f"{command}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.log"
 
 
 def database_url(setting: str) -> str | None:
