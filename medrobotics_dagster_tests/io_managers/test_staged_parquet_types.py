@@ -2,12 +2,16 @@
 (REDSHIFT_PARQUET_TYPES): INT32 for INTEGER, the declared DECIMAL precision and scale, never a Null type."""
 
 import io
+from datetime import datetime, timedelta
+from decimal import Decimal
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from medrobotics_dagster.column_types import ColumnType
+from medrobotics_dagster.column_types import ColumnType, arrow_schema
 from medrobotics_dagster.defs.staging.operational_extracts import EXTRACTS
+from medrobotics_dagster.defs.telemetry.schema import FACT_COLUMNS
 from medrobotics_dagster.io_managers.frames import columns_of, to_arrow, to_parquet
 from medrobotics_dagster.resources.databases import SourceDatabase
 from medrobotics_dagster.resources.lake import Lake
@@ -81,3 +85,26 @@ def test_source_strings_are_sized_in_bytes_for_redshift(world):
     assert types["facility_name"].sql("postgres") == "VARCHAR(200)"
     assert types["facility_name"].sql("redshift") == "VARCHAR(800)"  # 200 characters of up to 4 UTF-8 bytes
     assert types["facility_id"].sql("redshift") == "VARCHAR(200)"
+
+
+def test_text_columns_are_dictionary_encoded_and_measurements_plain():
+    """Dictionary pages shrink repeated ids; on measurements, almost all distinct, they only cost time and bytes."""
+    schema = arrow_schema(FACT_COLUMNS)
+    rows = 500
+
+    def values(field: pa.Field) -> pa.Array:
+        if pa.types.is_string(field.type):
+            return pa.array([f"PROC-{n % 3}" for n in range(rows)], field.type)
+        if pa.types.is_boolean(field.type):
+            return pa.array([n % 2 == 0 for n in range(rows)])
+        if pa.types.is_timestamp(field.type):
+            return pa.array([datetime(2024, 1, 1) + timedelta(seconds=n) for n in range(rows)], field.type)
+        if pa.types.is_decimal(field.type):
+            return pa.array([Decimal(n) / 100 for n in range(rows)], field.type)
+        return pa.array(range(rows), field.type)
+
+    table = pa.Table.from_arrays([values(field) for field in schema], schema=schema)
+    row_group = pq.ParquetFile(io.BytesIO(to_parquet(table))).metadata.row_group(0)
+    encodings = {row_group.column(i).path_in_schema: row_group.column(i).encodings for i in range(table.num_columns)}
+    dictionary = {name for name, used in encodings.items() if "RLE_DICTIONARY" in used or "PLAIN_DICTIONARY" in used}
+    assert dictionary == {field.name for field in schema if pa.types.is_string(field.type)}
