@@ -1,8 +1,9 @@
 """`medrobotics query`: the fifteen sample queries (dbt analyses under sql/analyses/) against the configured warehouse.
 
 The queries are compiled by dbt for the warehouse's own target (postgres or redshift, so the cross-database
-macros render for it) once per change of the dbt project or of the warehouse, all fifteen in one `dbt compile`,
-into `sql/target/queries/`. A query then reads its compiled SQL and runs it over psycopg2: neither Dagster nor dbt
+macros render for it) once per change of the dbt project or of the warehouse, all fifteen in one `dbt compile`
+that starts from the project's parse state (the runs' own, so dbt parses only what changed), into
+`sql/target/queries/`. A query then reads its compiled SQL and runs it over psycopg2: neither Dagster nor dbt
 is loaded. Results print as an aligned table, CSV or JSON.
 The name chooses one of the known analysis files (validated against sql/analyses/analyses.yml) and reaches dbt
 only as a node selector; no value from the user is ever put into SQL text.
@@ -18,6 +19,7 @@ import decimal
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,14 +118,21 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     from dbt.cli.main import dbtRunner
 
     from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env, dbt_process_env
-    from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
+    from medrobotics_dagster.defs.warehouse.dbt_project import PARTIAL_PARSE_FILE, ensure_partial_parse, put_dbt_on_path
 
     put_dbt_on_path()
+    connection = dbt_connection_env(target.url, target.dialect)
+    # the project's parse state for these connection settings (the runs' own, usually): dbt parses only what changed
+    ensure_partial_parse(connection)
     with (
         tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work,
-        dbt_process_env(dbt_connection_env(target.url, target.dialect)),
+        dbt_process_env(connection),
     ):
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
+        (Path(work) / "target").mkdir()
+        parse_state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
+        if parse_state.exists():  # none when the project does not parse: dbt then says why
+            shutil.copyfile(parse_state, Path(work) / "target" / PARTIAL_PARSE_FILE)
         # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
         with contextlib.redirect_stdout(io.StringIO()):
             result = dbtRunner().invoke(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -109,6 +111,25 @@ def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_whe
     os.utime(compiled, (stale, stale))
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0
     assert capsys.readouterr().out == expected and compiled.stat().st_mtime > stale
+
+
+def test_the_queries_compile_from_the_projects_parse_state(built_warehouse, tmp_path, monkeypatch):
+    """The first query after a run (or a change of the project) parses nothing the runs' parse already holds."""
+    from medrobotics_dagster import query
+
+    scratch, made = tmp_path / "compile", tempfile.TemporaryDirectory
+
+    def kept(*args, prefix=None, **kwargs):  # the compile's scratch folder kept, to read dbt's log in it
+        if prefix != "medrobotics-query-":
+            return made(*args, prefix=prefix, **kwargs)
+        scratch.mkdir()
+        return contextlib.nullcontext(str(scratch))
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", kept)
+    query.compile_queries(query.WarehouseTarget.configured(), tmp_path / "compiled")
+    log = (scratch / "logs" / "dbt.log").read_text()
+    assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
+    assert (tmp_path / "compiled" / "platform_dashboard.sql").is_file()
 
 
 # 2023-03-05 .. 2024-06-17, at 18:00 UTC (a daytime start, the same local day in every US zone): one procedure a
