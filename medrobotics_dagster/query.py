@@ -19,7 +19,6 @@ import decimal
 import io
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,21 +117,16 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     from dbt.cli.main import dbtRunner
 
     from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env, dbt_process_env
-    from medrobotics_dagster.defs.warehouse.dbt_project import PARTIAL_PARSE_FILE, ensure_partial_parse, put_dbt_on_path
+    from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path, start_from_project_parse
 
     put_dbt_on_path()
     connection = dbt_connection_env(target.url, target.dialect)
-    # the project's parse state for these connection settings (the runs' own, usually): dbt parses only what changed
-    ensure_partial_parse(connection)
     with (
         tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work,
         dbt_process_env(connection),
     ):
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
-        (Path(work) / "target").mkdir()
-        parse_state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
-        if parse_state.exists():  # none when the project does not parse: dbt then says why
-            shutil.copyfile(parse_state, Path(work) / "target" / PARTIAL_PARSE_FILE)
+        start_from_project_parse(connection, Path(work) / "target")
         # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
         with contextlib.redirect_stdout(io.StringIO()):
             result = dbtRunner().invoke(

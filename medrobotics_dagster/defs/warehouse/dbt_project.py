@@ -198,6 +198,16 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
     return True
 
 
+def start_from_project_parse(env: Mapping[str, str], target_path: Path) -> None:
+    """Give a dbt invocation with a target path of its own the project's parse state for `env` (as dagster-dbt does
+    for its invocations), so that it parses only what changed."""
+    ensure_partial_parse(env)
+    state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
+    if state.exists():  # none when the project does not parse: the invocation then says why
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state, target_path / PARTIAL_PARSE_FILE)
+
+
 def _write_parse_profile(marker: Path, wanted: Mapping[str, str]) -> None:
     tmp_marker = marker.with_suffix(".tmp")
     tmp_marker.write_text(json.dumps(wanted, sort_keys=True))
