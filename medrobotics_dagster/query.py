@@ -2,9 +2,10 @@
 
 The queries are compiled by dbt for the warehouse's own target (postgres or redshift, so the cross-database
 macros render for it) once per change of the dbt project or of the warehouse, all fifteen in one `dbt compile`
-that starts from the project's parse state (the runs' own, so dbt parses only what changed), into
-`sql/target/queries/`. A query then reads its compiled SQL and runs it over psycopg2: neither Dagster nor dbt
-is loaded. Results print as an aligned table, CSV or JSON.
+into `sql/target/queries/`. That compile is a dbt process of its own (`medrobotics-dbt`, forked from the warm dbt
+the runs use when one is up) starting from the project's parse state, so dbt parses only what changed. A query
+then reads its compiled SQL and runs it over psycopg2: this process never loads Dagster or dbt. Results print as an
+aligned table, CSV or JSON.
 The name chooses one of the known analysis files (validated against sql/analyses/analyses.yml) and reaches dbt
 only as a node selector; no value from the user is ever put into SQL text.
 """
@@ -19,6 +20,8 @@ import decimal
 import io
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,51 +116,61 @@ def compiled_query(name: str, target: WarehouseTarget) -> str:
 
 
 def compile_queries(target: WarehouseTarget, folder: Path) -> None:
-    """Every analysis compiled by dbt for the target (no connection needed), each written to folder/<name>.sql."""
-    from dbt.cli.main import dbtRunner
-
-    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env, dbt_process_env
-    from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path, start_from_project_parse
+    """Every analysis compiled by dbt for the target, each written to folder/<name>.sql. dbt runs as the runs' dbt
+    steps do (`medrobotics-dbt`: forked from a warm dbt when one is up), not in this process."""
+    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+    from medrobotics_dagster.defs.warehouse.dbt_executable import dbt_executable
+    from medrobotics_dagster.defs.warehouse.dbt_parse_state import put_dbt_on_path, start_from_project_parse
 
     put_dbt_on_path()
     connection = dbt_connection_env(target.url, target.dialect)
-    with (
-        tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work,
-        dbt_process_env(connection),
-    ):
+    with tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work:
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
-        start_from_project_parse(connection, Path(work) / "target")
-        # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
-        with contextlib.redirect_stdout(io.StringIO()):
-            result = dbtRunner().invoke(
-                [
-                    "compile",
-                    "--select",
-                    "resource_type:analysis",
-                    "--project-dir",
-                    str(SQL_DIR),
-                    "--profiles-dir",
-                    str(SQL_DIR),
-                    "--target-path",
-                    str(Path(work) / "target"),
-                    "--log-path",
-                    str(Path(work) / "logs"),
-                    "--no-introspect",
-                    "--no-populate-cache",
-                    "--quiet",
-                    "--no-send-anonymous-usage-stats",
-                ]
-            )
-    if not result.success:
-        reason = first_line(result.exception) if result.exception else "see dbt output"
-        raise QueryFailed(f"dbt could not compile the queries: {reason}")
-    folder.mkdir(parents=True, exist_ok=True)
-    for node_result in result.result.results if result.result is not None else []:
-        node = node_result.node
-        if node.compiled_code:
-            partial = folder / f".{node.name}.sql.tmp"
-            partial.write_text(node.compiled_code)
-            os.replace(partial, folder / f"{node.name}.sql")
+        target_path = Path(work) / "target"
+        start_from_project_parse(connection, target_path)
+        compiled = subprocess.run(
+            [
+                dbt_executable(),
+                "compile",
+                "--select",
+                "resource_type:analysis",
+                "--project-dir",
+                str(SQL_DIR),
+                "--profiles-dir",
+                str(SQL_DIR),
+                "--target-path",
+                str(target_path),
+                "--log-path",
+                str(Path(work) / "logs"),
+                "--no-introspect",
+                "--no-populate-cache",
+                "--quiet",  # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
+                "--log-format",
+                "json",  # its error, if any, read from the output
+                "--no-send-anonymous-usage-stats",
+            ],
+            env={**os.environ, **connection},
+            capture_output=True,
+            text=True,
+        )
+        if compiled.returncode != 0:
+            raise QueryFailed(f"dbt could not compile the queries: {_dbt_error(compiled.stdout + compiled.stderr)}")
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (target_path / "compiled").glob(f"*/{ANALYSES_DIR.name}/**/*.sql"):
+            partial = folder / f".{path.name}.tmp"
+            shutil.copyfile(path, partial)
+            os.replace(partial, folder / path.name)
+
+
+def _dbt_error(output: str) -> str:
+    """dbt's error (from its JSON log lines) in one line; else the output's last line."""
+    errors, lines = [], [line for line in output.splitlines() if line.strip()]
+    for line in lines:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            info = json.loads(line)["info"]
+            if info["level"] == "error":
+                errors.append(info["msg"].removeprefix("Encountered an error:"))
+    return " ".join(" ".join(errors).split()) or (lines[-1].strip() if lines else "dbt printed nothing")
 
 
 def run_query(name: str, target: WarehouseTarget) -> tuple[list[str], list[tuple]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,13 +88,16 @@ def test_hostile_query_names_are_refused_before_reaching_dbt_or_sql(name, capsys
     assert "Traceback" not in err and "unknown query" in err
 
 
-def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_when_the_project_changes(
+def test_a_query_compiles_and_runs_without_loading_dagster_or_dbt_and_recompiles_when_the_project_changes(
     built_warehouse, capsys
 ):
     from medrobotics_dagster.query import WarehouseTarget
 
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0  # compiles all queries once
     expected = capsys.readouterr().out
+    compiled = WarehouseTarget.configured().compiled_dir() / "platform_dashboard.sql"
+    stale = 1_000_000  # 1970: older than every file of the dbt project, as after a change of the project
+    os.utime(compiled, (stale, stale))
     probe = (
         "import sys; "
         "from medrobotics_dagster.cli import main; code = main(['query', 'platform_dashboard', '--format', 'csv']);"
@@ -105,12 +109,22 @@ def test_a_compiled_query_runs_without_loading_dagster_or_dbt_and_recompiles_whe
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(expected) and done.stdout.strip().endswith("LOADED []"), done.stdout
+    assert compiled.stat().st_mtime > stale  # compiled again, by a dbt process of its own
 
-    compiled = WarehouseTarget.configured().compiled_dir() / "platform_dashboard.sql"
-    stale = 1_000_000  # 1970: older than every file of the dbt project, as after a change of the project
-    os.utime(compiled, (stale, stale))
-    assert main(["query", "platform_dashboard", "--format", "csv"]) == 0
-    assert capsys.readouterr().out == expected and compiled.stat().st_mtime > stale
+
+def test_a_query_dbt_cannot_compile_fails_with_dbts_reason_in_one_line(built_warehouse, tmp_path, monkeypatch):
+    from medrobotics_dagster import query
+
+    project = tmp_path / "sql"  # a copy of the project with one analysis broken, as by an edit
+    shutil.copytree(query.SQL_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "analyses" / "platform_dashboard.sql").write_text("select {{ no_such_macro() }}\n")
+    monkeypatch.setattr(query, "SQL_DIR", project)
+    with pytest.raises(query.QueryFailed) as failed:
+        query.compile_queries(query.WarehouseTarget.configured(), tmp_path / "compiled")
+    message = str(failed.value)
+    assert message.startswith("dbt could not compile the queries: ") and "\n" not in message, message
+    assert "platform_dashboard" in message and "no_such_macro" in message, message
+    assert not (tmp_path / "compiled").exists()
 
 
 def test_the_queries_compile_from_the_projects_parse_state(built_warehouse, tmp_path, monkeypatch):

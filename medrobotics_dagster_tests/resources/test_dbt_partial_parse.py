@@ -6,19 +6,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 
 import pytest
 
+from medrobotics_dagster.defs.warehouse import dbt_parse_state
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
-from medrobotics_dagster.defs.warehouse.dbt_project import (
+from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
+    PARSE_STATES_DIR,
     PARTIAL_PARSE_FILE,
-    SQL_DIR,
-    dbt_project,
-    ensure_manifest,
     ensure_partial_parse,
+    manifest_path,
     put_dbt_on_path,
 )
-from medrobotics_dagster.project_paths import DBT_TARGET_DIR
+from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
+from medrobotics_dagster.project_paths import DBT_TARGET_DIR, SQL_DIR
 
 
 def dbt_parse(env: dict[str, str], target) -> str:
@@ -57,7 +59,8 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     assert "Unable to do partial parsing" not in log, log
 
     # Another warehouse (another profile) parses once more, then is current too.
-    other = dbt_connection_env(warehouse_url.rsplit("/", 1)[0] + "/another_db", "postgres")
+    # (a name of its own: parse states of earlier test runs are kept under sql/target/tests-*)
+    other = dbt_connection_env(warehouse_url.rsplit("/", 1)[0] + f"/another_db_{uuid.uuid4().hex[:8]}", "postgres")
     assert ensure_partial_parse(other) is True
     assert ensure_partial_parse(other) is False
 
@@ -70,19 +73,35 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     assert "Unable to do partial parsing" not in log, log
 
 
-def test_a_saved_parse_older_than_a_dbt_file_is_not_put_back(tmp_path):
-    from medrobotics_dagster.defs.warehouse import dbt_project as project
+def test_after_a_change_of_the_project_the_parse_starts_from_the_state_there_was(warehouse_url, tmp_path, monkeypatch):
+    """A change of one file re-parses that file, not the whole project (dbt's log of the parse says so)."""
+    env = dbt_connection_env(warehouse_url, "postgres")
+    ensure_partial_parse(env)
+    state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
+    for parsed in [state, *(DBT_TARGET_DIR / PARSE_STATES_DIR).glob(f"*/{PARTIAL_PARSE_FILE}")]:
+        os.utime(parsed, (1_000_000, 1_000_000))  # parsed in 1970: before the last change of every file of sql/
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path))
+    assert ensure_partial_parse(env) is True
+    log = (tmp_path / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log, log
+    assert state.stat().st_mtime > 1_000_000 and ensure_partial_parse(env) is False
 
+
+def test_the_manifest_dagster_loads_is_the_one_the_parse_state_installs():
+    assert dbt_project.manifest_path == manifest_path()
+
+
+def test_a_saved_parse_older_than_a_dbt_file_is_not_put_back(tmp_path):
     saved = tmp_path / "saved"
     saved.mkdir()
     (saved / PARTIAL_PARSE_FILE).write_bytes(b"state")
     (saved / "manifest.json").write_text("{}")
     installed = tmp_path / PARTIAL_PARSE_FILE
     os.utime(saved / PARTIAL_PARSE_FILE, (0, 0))  # parsed before every file of sql/ was last written
-    assert project._install_saved_parse(saved, installed, with_manifest=False) is False
+    assert dbt_parse_state._install_saved_parse(saved, installed, with_manifest=False) is False
     assert not installed.exists()
     os.utime(saved / PARTIAL_PARSE_FILE)  # parsed now: current
-    assert project._install_saved_parse(saved, installed, with_manifest=False) is True
+    assert dbt_parse_state._install_saved_parse(saved, installed, with_manifest=False) is True
     assert installed.read_bytes() == b"state"
 
 

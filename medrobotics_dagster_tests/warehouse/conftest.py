@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
-from medrobotics_dagster.defs.warehouse.dbt_project import PARTIAL_PARSE_FILE
+from medrobotics_dagster.defs.warehouse.dbt_parse_state import PARTIAL_PARSE_FILE
 from medrobotics_dagster_tests.warehouse.dbt_offline import compile_for_redshift
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"

@@ -4,7 +4,8 @@ import os
 import shutil
 import time
 
-from medrobotics_dagster.defs.warehouse.dbt_project import ProjectDbtCliResource, put_dbt_on_path
+from medrobotics_dagster.defs.warehouse.dbt_parse_state import put_dbt_on_path
+from medrobotics_dagster.defs.warehouse.dbt_project import ProjectDbtCliResource
 from medrobotics_dagster_tests.warehouse.conftest import SQL_DIR
 
 

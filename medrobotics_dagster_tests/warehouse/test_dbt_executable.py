@@ -6,7 +6,8 @@ import subprocess
 from dbt.version import __version__
 
 from medrobotics_dagster.defs.warehouse.dbt_executable import EXECUTABLE, dbt_executable
-from medrobotics_dagster.defs.warehouse.dbt_project import dbt_cli_resource, put_dbt_on_path
+from medrobotics_dagster.defs.warehouse.dbt_parse_state import put_dbt_on_path
+from medrobotics_dagster.defs.warehouse.dbt_project import dbt_cli_resource
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

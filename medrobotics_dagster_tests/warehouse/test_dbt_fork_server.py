@@ -19,7 +19,7 @@ import pytest
 
 from medrobotics_dagster.defs.warehouse import dbt_fork_server
 from medrobotics_dagster.defs.warehouse.dbt_executable import EXECUTABLE, run_on_server
-from medrobotics_dagster.defs.warehouse.dbt_project import put_dbt_on_path
+from medrobotics_dagster.defs.warehouse.dbt_parse_state import put_dbt_on_path
 
 SERVER_START_S = 120
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from medrobotics_dagster import settings
-from medrobotics_dagster.resources.databases import Warehouse
+from medrobotics_dagster.defs.warehouse.dbt_parse_state import ensure_partial_parse
 from medrobotics_dagster.resources.embedded_postgres import running_database_url
 from medrobotics_dagster.resources.postgres_connection import Dialect, connection_params
+
+if TYPE_CHECKING:  # the resource's module loads Dagster; `medrobotics query` uses this module without it
+    from medrobotics_dagster.resources.databases import Warehouse
 
 
 def dbt_connection_env(url: str, dialect: Dialect) -> dict[str, str]:
@@ -54,8 +58,6 @@ def dbt_warehouse_env(
     then restore them; first make sure dbt's partial-parse state was written with the same connection settings
     (else every call re-parses). `telemetry_fact_loaded` (Dagster lists loaded days of the telemetry fact) turns
     off dbt's hook that creates that table empty: a missing one is then lost, for its loader to report."""
-    from medrobotics_dagster.defs.warehouse.dbt_project import ensure_partial_parse
-
     connection = dbt_connection_env(warehouse.resolved_url(), warehouse.dialect)
     # dbt partial-parses only when the profile matches the one target/partial_parse.msgpack was written with.
     ensure_partial_parse(connection)

@@ -1,0 +1,174 @@
+"""dbt's parse state of the project under sql/: `target/partial_parse.msgpack`, kept current for the connection
+settings the invocations run with, so that each one parses only what changed (no Dagster or dbt imported here)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import orjson
+
+from medrobotics_dagster.defs.warehouse.dbt_executable import dbt_executable
+from medrobotics_dagster.project_paths import DBT_TARGET_DIR, SQL_DIR, dbt_project_changed_since
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+MANIFEST_FILE = "manifest.json"  # what dbt writes beside it; target/manifest.json is the one Dagster loads
+# The connection settings target/partial_parse.msgpack was written with (no password): dbt refuses a partial
+# parse when the profile it renders differs, and re-parses the whole project on every invocation.
+PARSE_PROFILE_FILE = "medrobotics_parse_profile.json"
+# Earlier parses, one folder per connection profile: going back to a warehouse parsed before (a second target, the
+# embedded one and a configured one) installs its state instead of parsing the whole project again (5 to 7 s).
+PARSE_STATES_DIR = "parse-states"
+KEPT_PARSE_STATES = 8
+
+
+def put_dbt_on_path() -> None:
+    """dagster-dbt runs dbt from PATH; a virtualenv used without activation has it only beside its Python."""
+    bin_dir = Path(sys.executable).parent
+    path = os.environ.get("PATH", "")
+    if (bin_dir / "dbt").exists() and str(bin_dir) not in path.split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([str(bin_dir), path]) if path else str(bin_dir)
+
+
+def manifest_path() -> Path:
+    return DBT_TARGET_DIR / MANIFEST_FILE
+
+
+def manifest_is_stale() -> bool:
+    """No manifest yet, or a dbt file changed after it was written."""
+    manifest = manifest_path()
+    return not manifest.exists() or dbt_project_changed_since(manifest.stat().st_mtime)
+
+
+def parsed_manifest_database() -> str | None:
+    """The database the current manifest's models were parsed for."""
+    try:
+        nodes = orjson.loads(manifest_path().read_bytes()).get("nodes", {})
+    except (OSError, ValueError):
+        return None
+    return next((n.get("database") for n in nodes.values() if n.get("resource_type") == "model"), None)
+
+
+def _parse_profile(env: Mapping[str, str]) -> dict[str, str]:
+    dbt_version = importlib.metadata.version("dbt-core")
+    return {**{k: v for k, v in sorted(env.items()) if k != "MEDROBOTICS_DBT_PASSWORD"}, "dbt": dbt_version}
+
+
+def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) -> bool:
+    """Make `target/partial_parse.msgpack` (which dagster-dbt copies into every invocation's target path) one
+    written with the connection settings `env` the invocations will run with, after the last change of the project,
+    so they parse only what changed. Parses once per connection profile and change of the project, itself starting
+    from the state there is (dbt re-parses what changed, or all when the state is another profile's); returns True
+    when it parsed. `with_manifest`: the parse also installs its manifest.json (for the database in `env`)."""
+    target = DBT_TARGET_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = _parse_profile(env)
+    marker = target / PARSE_PROFILE_FILE
+    partial = target / PARTIAL_PARSE_FILE
+
+    def current() -> bool:
+        try:
+            fresh = (
+                json.loads(marker.read_text()) == wanted
+                and not dbt_project_changed_since(partial.stat().st_mtime)
+                and (not with_manifest or not manifest_is_stale())
+            )
+            return fresh and (not with_manifest or parsed_manifest_database() == env.get("MEDROBOTICS_DBT_DBNAME"))
+        except (OSError, ValueError):
+            return False
+
+    if current():
+        return False
+    put_dbt_on_path()
+    with open(target / ".medrobotics_parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one parse at a time (runs of `dagster dev` start in parallel)
+        if current():
+            return False
+        saved = target / PARSE_STATES_DIR / hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
+        if _install_saved_parse(saved, partial, with_manifest):
+            _write_parse_profile(marker, wanted)
+            return False
+        with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
+            start_from(partial, Path(scratch))
+            parsed = subprocess.run(
+                [
+                    dbt_executable(),
+                    "parse",
+                    "--project-dir",
+                    str(SQL_DIR),
+                    "--profiles-dir",
+                    str(SQL_DIR),
+                    "--target-path",
+                    scratch,
+                    "--quiet",
+                ],
+                env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+                capture_output=True,
+            )
+            if parsed.returncode != 0 or not (Path(scratch) / PARTIAL_PARSE_FILE).exists():
+                return False  # the invocation itself will parse in full and report what is wrong
+            _save_parse(Path(scratch), saved)
+            if with_manifest:
+                os.replace(Path(scratch) / MANIFEST_FILE, manifest_path())
+            os.replace(Path(scratch) / PARTIAL_PARSE_FILE, partial)
+        _write_parse_profile(marker, wanted)
+    return True
+
+
+def start_from_project_parse(env: Mapping[str, str], target_path: Path) -> None:
+    """Give a dbt invocation with a target path of its own the project's parse state for `env` (as dagster-dbt does
+    for its invocations), so that it parses only what changed."""
+    ensure_partial_parse(env)
+    start_from(DBT_TARGET_DIR / PARTIAL_PARSE_FILE, target_path)
+
+
+def start_from(state: Path, target_path: Path) -> None:
+    """Put a parse state into an invocation's target path (none when the project never parsed: it then says why)."""
+    if state.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state, target_path / PARTIAL_PARSE_FILE)
+
+
+def _write_parse_profile(marker: Path, wanted: Mapping[str, str]) -> None:
+    tmp_marker = marker.with_suffix(".tmp")
+    tmp_marker.write_text(json.dumps(wanted, sort_keys=True))
+    os.replace(tmp_marker, marker)
+
+
+def _save_parse(scratch: Path, saved: Path) -> None:
+    """Keep a copy of a parse's state and manifest for its profile; only the newest KEPT_PARSE_STATES stay."""
+    staging = saved.with_name(saved.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in (PARTIAL_PARSE_FILE, MANIFEST_FILE):
+        shutil.copyfile(scratch / name, staging / name)
+    shutil.rmtree(saved, ignore_errors=True)
+    os.replace(staging, saved)
+    states = sorted(saved.parent.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in states[KEPT_PARSE_STATES:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _install_saved_parse(saved: Path, partial: Path, with_manifest: bool) -> bool:
+    """Put a saved parse for this profile in place, when there is one and no dbt file changed after it."""
+    state = saved / PARTIAL_PARSE_FILE
+    if not state.exists() or dbt_project_changed_since(state.stat().st_mtime):
+        return False
+    copies = [(state, partial)]
+    if with_manifest:
+        copies.append((saved / MANIFEST_FILE, manifest_path()))
+    for source, destination in copies:
+        tmp = destination.with_name(destination.name + ".tmp")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, destination)
+    os.utime(saved)  # recently used: kept longest
+    return True
