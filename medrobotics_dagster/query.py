@@ -119,8 +119,11 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     """Every analysis compiled by dbt for the target, each written to folder/<name>.sql. dbt runs as the runs' dbt
     steps do (`medrobotics-dbt`: forked from a warm dbt when one is up), not in this process."""
     from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
-    from medrobotics_dagster.defs.warehouse.dbt_executable import dbt_executable
-    from medrobotics_dagster.defs.warehouse.dbt_parse_state import put_dbt_on_path, start_from_project_parse
+    from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
+        dbt_command,
+        put_dbt_on_path,
+        start_from_project_parse,
+    )
 
     put_dbt_on_path()
     connection = dbt_connection_env(target.url, target.dialect)
@@ -130,16 +133,9 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
         start_from_project_parse(connection, target_path)
         compiled = subprocess.run(
             [
-                dbt_executable(),
-                "compile",
+                *dbt_command("compile", target_path, SQL_DIR),
                 "--select",
                 "resource_type:analysis",
-                "--project-dir",
-                str(SQL_DIR),
-                "--profiles-dir",
-                str(SQL_DIR),
-                "--target-path",
-                str(target_path),
                 "--log-path",
                 str(Path(work) / "logs"),
                 "--no-introspect",

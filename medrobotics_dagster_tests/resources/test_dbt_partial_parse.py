@@ -15,29 +15,19 @@ from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_en
 from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
     PARSE_STATES_DIR,
     PARTIAL_PARSE_FILE,
+    dbt_command,
     ensure_partial_parse,
     manifest_path,
     put_dbt_on_path,
 )
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
-from medrobotics_dagster.project_paths import DBT_TARGET_DIR, SQL_DIR
+from medrobotics_dagster.project_paths import DBT_TARGET_DIR
 
 
 def dbt_parse(env: dict[str, str], target) -> str:
     put_dbt_on_path()
     result = subprocess.run(
-        [
-            "dbt",
-            "--log-format",
-            "text",
-            "parse",
-            "--project-dir",
-            str(SQL_DIR),
-            "--profiles-dir",
-            str(SQL_DIR),
-            "--target-path",
-            str(target),
-        ],
+        [*dbt_command("parse", target), "--log-format", "text"],
         env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         capture_output=True,
         text=True,

@@ -39,6 +39,20 @@ def put_dbt_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([str(bin_dir), path]) if path else str(bin_dir)
 
 
+def dbt_command(subcommand: str, target_path: Path, project_dir: Path = SQL_DIR) -> list[str]:
+    """A dbt command line for the project (its profiles beside it) with a target path of its own."""
+    return [
+        dbt_executable(),
+        subcommand,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+    ]
+
+
 def manifest_path() -> Path:
     return DBT_TARGET_DIR / MANIFEST_FILE
 
@@ -100,17 +114,7 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
         with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
             start_from(partial, Path(scratch))
             parsed = subprocess.run(
-                [
-                    dbt_executable(),
-                    "parse",
-                    "--project-dir",
-                    str(SQL_DIR),
-                    "--profiles-dir",
-                    str(SQL_DIR),
-                    "--target-path",
-                    scratch,
-                    "--quiet",
-                ],
+                [*dbt_command("parse", Path(scratch)), "--quiet"],
                 env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
                 capture_output=True,
             )
