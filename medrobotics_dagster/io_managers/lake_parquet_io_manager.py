@@ -74,10 +74,10 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, PartitionedTables) and obj.summary is not None:
             metadata.update(obj.summary())
         if context.has_asset_partitions:
-            # the range's size only: Dagster copies run-level metadata to every partition's event, so a table of
-            # every partition's rows (or objects) here grew as the square of the range; each partition carries its
-            # own below
-            metadata["partition_count"] = len(counts)
+            # the run's size, named so on each partition's page: Dagster copies run-level metadata to every
+            # partition's event, so a table of every partition's rows (or objects) here grew as the square of the
+            # range; each partition carries its own below
+            metadata["partitions_in_run"] = len(counts)
             own = obj.partition_summary() if isinstance(obj, PartitionedTables) and obj.partition_summary else {}
             add_partition_metadata(
                 context,

@@ -88,7 +88,7 @@ def test_single_partition_round_trip(lake):
     pd.testing.assert_frame_equal(stored, STORED.iloc[:2].reset_index(drop=True), check_dtype=False)
     metadata = _output_metadata(result, "samples")
     assert metadata["dagster/row_count"].value == 2
-    assert metadata["partition_count"].value == 1
+    assert metadata["partitions_in_run"].value == 1
     assert metadata["lake_uri"].value == lake.uri(key)
 
 
@@ -114,7 +114,7 @@ def test_single_run_range_writes_every_partition_including_empty_ones(lake):
     }
     assert objects == {p: lake.uri(f"staging/telemetry/samples/dt={p}/part-0.parquet") for p in own}  # not the range's
     metadata = _output_metadata(result, "samples")
-    assert metadata["partition_count"].value == 3
+    assert metadata["partitions_in_run"].value == 3
     assert "rows_per_partition" not in metadata  # copied to every partition's event, it grew with the range squared
 
 
@@ -193,7 +193,7 @@ def test_unpartitioned_round_trip(lake):
     result = dg.materialize([summary, summary_copy], resources=_resources(lake))
     assert _objects(lake) == ["staging/summary.parquet", "staging/summary_copy.parquet"]
     pd.testing.assert_frame_equal(from_parquet(lake.get("staging/summary_copy.parquet")), summary())
-    assert "partition_count" not in _output_metadata(result, "summary")
+    assert "partitions_in_run" not in _output_metadata(result, "summary")
     assert _output_metadata(result, "summary")["lake_uri"].value == lake.uri("staging/summary.parquet")
 
 

@@ -12,7 +12,7 @@ RANGE_TAGS = {"dagster/asset_partition_range_start": "2024-01-01", "dagster/asse
 def counted(context: dg.AssetExecutionContext) -> None:
     add_partition_metadata(context, {key: {"rows": i} for i, key in enumerate(context.partition_keys)})
     add_partition_metadata(context, {context.partition_keys[-1]: {"described": True}})  # merged, not replaced
-    context.add_output_metadata({"partition_count": len(context.partition_keys)})
+    context.add_output_metadata({"partitions_in_run": len(context.partition_keys)})
 
 
 @dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run())
@@ -30,15 +30,15 @@ def _metadata_by_partition(result: dg.ExecuteInProcessResult) -> dict:
 def test_each_partition_of_a_range_carries_its_own_figures_and_the_outputs():
     result = dg.materialize([counted], tags=RANGE_TAGS)
     assert _metadata_by_partition(result) == {
-        "2024-01-01": {"rows": 0, "partition_count": 3},
-        "2024-01-02": {"rows": 1, "partition_count": 3},
-        "2024-01-03": {"rows": 2, "partition_count": 3, "described": True},
+        "2024-01-01": {"rows": 0, "partitions_in_run": 3},
+        "2024-01-02": {"rows": 1, "partitions_in_run": 3},
+        "2024-01-03": {"rows": 2, "partitions_in_run": 3, "described": True},
     }
 
 
 def test_one_partition_run():
     result = dg.materialize([counted], partition_key="2024-01-02")
-    assert _metadata_by_partition(result) == {"2024-01-02": {"rows": 0, "partition_count": 1, "described": True}}
+    assert _metadata_by_partition(result) == {"2024-01-02": {"rows": 0, "partitions_in_run": 1, "described": True}}
 
 
 def test_a_partition_outside_the_run_is_refused():
