@@ -131,24 +131,23 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
         target_path = Path(work) / "target"
         start_from_project_parse(connection, target_path)
-        compiled = subprocess.run(
-            [
-                *dbt_command("compile", target_path, SQL_DIR),
-                "--select",
-                "resource_type:analysis",
-                "--log-path",
-                str(Path(work) / "logs"),
-                "--no-introspect",
-                "--no-populate-cache",
-                "--quiet",  # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
-                "--log-format",
-                "json",  # its error, if any, read from the output
-                "--no-send-anonymous-usage-stats",
-            ],
-            env={**os.environ, **connection},
-            capture_output=True,
-            text=True,
-        )
+        command = [
+            *dbt_command("compile", target_path, SQL_DIR),
+            "--select",
+            "resource_type:analysis",
+            "--log-path",
+            str(Path(work) / "logs"),
+            "--no-introspect",
+            "--no-populate-cache",
+            "--quiet",  # `dbt compile` prints the compiled SQL; only the result table belongs on stdout
+            "--log-format",
+            "json",  # its error, if any, read from the output
+            "--no-send-anonymous-usage-stats",
+        ]
+        try:
+            compiled = subprocess.run(command, env={**os.environ, **connection}, capture_output=True, text=True)
+        except OSError as exc:  # no dbt to run: an install without the project's dependencies
+            raise QueryFailed(f"could not start dbt ({command[0]}): {exc.strerror or exc}") from exc
         if compiled.returncode != 0:
             raise QueryFailed(f"dbt could not compile the queries: {_dbt_error(compiled.stdout + compiled.stderr)}")
         folder.mkdir(parents=True, exist_ok=True)

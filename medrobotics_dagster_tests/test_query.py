@@ -127,6 +127,19 @@ def test_a_query_dbt_cannot_compile_fails_with_dbts_reason_in_one_line(built_war
     assert not (tmp_path / "compiled").exists()
 
 
+def test_without_a_dbt_to_run_the_compile_fails_in_one_line(tmp_path, monkeypatch):
+    from medrobotics_dagster import query
+    from medrobotics_dagster.defs.warehouse import dbt_parse_state
+
+    monkeypatch.setattr(dbt_parse_state, "dbt_executable", lambda: str(tmp_path / "no-dbt"))
+    # a warehouse this process never parsed for: the parse state is made first, and cannot be
+    target = query.WarehouseTarget(
+        f"postgresql://postgres@127.0.0.1:5432/never_parsed_{uuid.uuid4().hex[:8]}", "postgres"
+    )
+    with pytest.raises(query.QueryFailed, match=r"^could not start dbt \(.*no-dbt\): No such file or directory$"):
+        query.compile_queries(target, tmp_path / "compiled")
+
+
 def test_the_queries_compile_from_the_projects_parse_state(built_warehouse, tmp_path, monkeypatch):
     """The first query after a run (or a change of the project) parses nothing the runs' parse already holds."""
     from medrobotics_dagster import query

@@ -113,11 +113,14 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
             return False
         with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
             start_from(partial, Path(scratch))
-            parsed = subprocess.run(
-                [*dbt_command("parse", Path(scratch)), "--quiet"],
-                env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-                capture_output=True,
-            )
+            try:
+                parsed = subprocess.run(
+                    [*dbt_command("parse", Path(scratch)), "--quiet"],
+                    env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+                    capture_output=True,
+                )
+            except OSError:  # no dbt to run
+                return False  # the invocation itself will report what is wrong
             if parsed.returncode != 0 or not (Path(scratch) / PARTIAL_PARSE_FILE).exists():
                 return False  # the invocation itself will parse in full and report what is wrong
             _save_parse(Path(scratch), saved)
