@@ -121,8 +121,8 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
     from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
         dbt_command,
+        parsing_for_the_project,
         put_dbt_on_path,
-        start_from_project_parse,
     )
 
     put_dbt_on_path()
@@ -130,7 +130,6 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="medrobotics-query-") as work:
         # its own target and log paths: the project's target/manifest.json belongs to Dagster
         target_path = Path(work) / "target"
-        start_from_project_parse(connection, target_path)
         command = [
             *dbt_command("compile", target_path, SQL_DIR),
             "--select",
@@ -144,12 +143,14 @@ def compile_queries(target: WarehouseTarget, folder: Path) -> None:
             "json",  # its error, if any, read from the output
             "--no-send-anonymous-usage-stats",
         ]
-        try:
-            compiled = subprocess.run(command, env={**os.environ, **connection}, capture_output=True, text=True)
-        except OSError as exc:  # no dbt to run: an install without the project's dependencies
-            raise QueryFailed(f"could not start dbt ({command[0]}): {exc.strerror or exc}") from exc
-        if compiled.returncode != 0:
-            raise QueryFailed(f"dbt could not compile the queries: {_dbt_error(compiled.stdout + compiled.stderr)}")
+        with parsing_for_the_project(connection, target_path):
+            try:
+                compiled = subprocess.run(command, env={**os.environ, **connection}, capture_output=True, text=True)
+            except OSError as exc:  # no dbt to run: an install without the project's dependencies
+                raise QueryFailed(f"could not start dbt ({command[0]}): {exc.strerror or exc}") from exc
+            if compiled.returncode != 0:
+                reason = _dbt_error(compiled.stdout + compiled.stderr)
+                raise QueryFailed(f"dbt could not compile the queries: {reason}")
         folder.mkdir(parents=True, exist_ok=True)
         for path in (target_path / "compiled").glob(f"*/{ANALYSES_DIR.name}/**/*.sql"):
             partial = folder / f".{path.name}.tmp"

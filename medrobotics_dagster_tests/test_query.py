@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -140,23 +141,62 @@ def test_without_a_dbt_to_run_the_compile_fails_in_one_line(tmp_path, monkeypatc
         query.compile_queries(target, tmp_path / "compiled")
 
 
-def test_the_queries_compile_from_the_projects_parse_state(built_warehouse, tmp_path, monkeypatch):
-    """The first query after a run (or a change of the project) parses nothing the runs' parse already holds."""
-    from medrobotics_dagster import query
+@pytest.fixture
+def kept_compile_folder(tmp_path, monkeypatch):
+    """The compile's scratch folder, kept after it (to read dbt's log and target in it); `made` names the prefixes
+    of every temporary folder made meanwhile (a `dbt parse` of the project makes one named parse-)."""
+    made, make = [], tempfile.TemporaryDirectory
 
-    scratch, made = tmp_path / "compile", tempfile.TemporaryDirectory
-
-    def kept(*args, prefix=None, **kwargs):  # the compile's scratch folder kept, to read dbt's log in it
+    def kept(*args, prefix=None, **kwargs):
+        made.append(prefix)
         if prefix != "medrobotics-query-":
-            return made(*args, prefix=prefix, **kwargs)
-        scratch.mkdir()
-        return contextlib.nullcontext(str(scratch))
+            return make(*args, prefix=prefix, **kwargs)
+        (tmp_path / "compile").mkdir()
+        return contextlib.nullcontext(str(tmp_path / "compile"))
 
     monkeypatch.setattr(tempfile, "TemporaryDirectory", kept)
-    query.compile_queries(query.WarehouseTarget.configured(), tmp_path / "compiled")
-    log = (scratch / "logs" / "dbt.log").read_text()
+    return types.SimpleNamespace(folder=tmp_path / "compile", made=made)
+
+
+def test_the_queries_compile_from_the_projects_parse_state(built_warehouse, kept_compile_folder, tmp_path):
+    """The first query after a run parses nothing the runs' parse already holds."""
+    from medrobotics_dagster import query
+    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+    from medrobotics_dagster.defs.warehouse.dbt_parse_state import ensure_partial_parse
+
+    target = query.WarehouseTarget.configured()
+    ensure_partial_parse(dbt_connection_env(target.url, target.dialect))  # as a run's dbt step does first
+    query.compile_queries(target, tmp_path / "compiled")
+    log = (kept_compile_folder.folder / "logs" / "dbt.log").read_text()
     assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
     assert (tmp_path / "compiled" / "platform_dashboard.sql").is_file()
+
+
+def test_after_a_change_of_the_project_the_compile_is_the_parse_the_project_keeps(
+    built_warehouse, kept_compile_folder, tmp_path
+):
+    """The first query after a change parses what changed within its own compile (no `dbt parse` before it), and
+    the state that compile wrote becomes the project's, current for the runs after it."""
+    from medrobotics_dagster import query
+    from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+    from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
+        PARSE_STATES_DIR,
+        PARTIAL_PARSE_FILE,
+        ensure_partial_parse,
+    )
+    from medrobotics_dagster.project_paths import DBT_TARGET_DIR
+
+    project_state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
+    for parsed in [project_state, *(DBT_TARGET_DIR / PARSE_STATES_DIR).glob(f"*/{PARTIAL_PARSE_FILE}")]:
+        os.utime(parsed, (1_000_000, 1_000_000))  # parsed in 1970: before the last change of every file of sql/
+    target = query.WarehouseTarget.configured()
+    query.compile_queries(target, tmp_path / "compiled")
+    assert kept_compile_folder.made == ["medrobotics-query-"]  # no `dbt parse` of its own before the compile
+    log = (kept_compile_folder.folder / "logs" / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
+    compiled_state = kept_compile_folder.folder / "target" / PARTIAL_PARSE_FILE
+    assert project_state.read_bytes() == compiled_state.read_bytes() and project_state.stat().st_mtime > 1_000_000
+    assert ensure_partial_parse(dbt_connection_env(target.url, target.dialect)) is False  # current: nothing to parse
 
 
 # 2023-03-05 .. 2024-06-17, at 18:00 UTC (a daytime start, the same local day in every US zone): one procedure a

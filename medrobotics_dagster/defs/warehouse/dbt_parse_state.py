@@ -12,7 +12,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -77,42 +78,70 @@ def _parse_profile(env: Mapping[str, str]) -> dict[str, str]:
     return {**{k: v for k, v in sorted(env.items()) if k != "MEDROBOTICS_DBT_PASSWORD"}, "dbt": dbt_version}
 
 
+class _ProjectParse:
+    """The project's parse state for the connection settings `env`: where it lives, whether it is current, a lock."""
+
+    def __init__(self, env: Mapping[str, str], with_manifest: bool = False):
+        self.env, self.with_manifest = env, with_manifest
+        self.wanted = _parse_profile(env)
+        DBT_TARGET_DIR.mkdir(parents=True, exist_ok=True)
+        self.marker = DBT_TARGET_DIR / PARSE_PROFILE_FILE
+        self.partial = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
+        profile_hash = hashlib.sha256(json.dumps(self.wanted, sort_keys=True).encode()).hexdigest()[:16]
+        self.saved = DBT_TARGET_DIR / PARSE_STATES_DIR / profile_hash
+
+    def current(self) -> bool:
+        """Written with these settings after the last change of the project (and so is the manifest, if wanted)."""
+        try:
+            fresh = (
+                json.loads(self.marker.read_text()) == self.wanted
+                and not dbt_project_changed_since(self.partial.stat().st_mtime)
+                and (not self.with_manifest or not manifest_is_stale())
+            )
+            database = self.env.get("MEDROBOTICS_DBT_DBNAME")
+            return fresh and (not self.with_manifest or parsed_manifest_database() == database)
+        except (OSError, ValueError):
+            return False
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One writer at a time (runs of `dagster dev` start in parallel)."""
+        with open(DBT_TARGET_DIR / ".medrobotics_parse.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def put_back_saved(self) -> bool:
+        """Install the saved parse for these settings, when there is one and no dbt file changed after it."""
+        if not _install_saved_parse(self.saved, self.partial, self.with_manifest):
+            return False
+        _write_parse_profile(self.marker, self.wanted)
+        return True
+
+    def adopt(self, target_path: Path) -> None:
+        """Make the state a dbt invocation with these settings wrote in `target_path` the project's (and saved)."""
+        _save_parse(target_path, self.saved)
+        if self.with_manifest:
+            os.replace(target_path / MANIFEST_FILE, manifest_path())
+        shutil.copyfile(target_path / PARTIAL_PARSE_FILE, self.partial.with_suffix(".tmp"))
+        os.replace(self.partial.with_suffix(".tmp"), self.partial)
+        _write_parse_profile(self.marker, self.wanted)
+
+
 def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) -> bool:
     """Make `target/partial_parse.msgpack` (which dagster-dbt copies into every invocation's target path) one
     written with the connection settings `env` the invocations will run with, after the last change of the project,
     so they parse only what changed. Parses once per connection profile and change of the project, itself starting
     from the state there is (dbt re-parses what changed, or all when the state is another profile's); returns True
     when it parsed. `with_manifest`: the parse also installs its manifest.json (for the database in `env`)."""
-    target = DBT_TARGET_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    wanted = _parse_profile(env)
-    marker = target / PARSE_PROFILE_FILE
-    partial = target / PARTIAL_PARSE_FILE
-
-    def current() -> bool:
-        try:
-            fresh = (
-                json.loads(marker.read_text()) == wanted
-                and not dbt_project_changed_since(partial.stat().st_mtime)
-                and (not with_manifest or not manifest_is_stale())
-            )
-            return fresh and (not with_manifest or parsed_manifest_database() == env.get("MEDROBOTICS_DBT_DBNAME"))
-        except (OSError, ValueError):
-            return False
-
-    if current():
+    state = _ProjectParse(env, with_manifest)
+    if state.current():
         return False
     put_dbt_on_path()
-    with open(target / ".medrobotics_parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one parse at a time (runs of `dagster dev` start in parallel)
-        if current():
+    with state.locked():
+        if state.current() or state.put_back_saved():
             return False
-        saved = target / PARSE_STATES_DIR / hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
-        if _install_saved_parse(saved, partial, with_manifest):
-            _write_parse_profile(marker, wanted)
-            return False
-        with tempfile.TemporaryDirectory(dir=target, prefix="parse-") as scratch:
-            start_from(partial, Path(scratch))
+        with tempfile.TemporaryDirectory(dir=DBT_TARGET_DIR, prefix="parse-") as scratch:
+            start_from(state.partial, Path(scratch))
             try:
                 parsed = subprocess.run(
                     [*dbt_command("parse", Path(scratch)), "--quiet"],
@@ -123,19 +152,26 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
                 return False  # the invocation itself will report what is wrong
             if parsed.returncode != 0 or not (Path(scratch) / PARTIAL_PARSE_FILE).exists():
                 return False  # the invocation itself will parse in full and report what is wrong
-            _save_parse(Path(scratch), saved)
-            if with_manifest:
-                os.replace(Path(scratch) / MANIFEST_FILE, manifest_path())
-            os.replace(Path(scratch) / PARTIAL_PARSE_FILE, partial)
-        _write_parse_profile(marker, wanted)
+            state.adopt(Path(scratch))
     return True
 
 
-def start_from_project_parse(env: Mapping[str, str], target_path: Path) -> None:
-    """Give a dbt invocation with a target path of its own the project's parse state for `env` (as dagster-dbt does
-    for its invocations), so that it parses only what changed."""
-    ensure_partial_parse(env)
-    start_from(DBT_TARGET_DIR / PARTIAL_PARSE_FILE, target_path)
+@contextmanager
+def parsing_for_the_project(env: Mapping[str, str], target_path: Path) -> Iterator[None]:
+    """Around a dbt invocation with the settings `env` and a target path of its own: it starts from the project's
+    parse state (a saved one for `env` put back first), and when that state was not current for `env`, the state
+    the invocation wrote becomes the project's, so no separate `dbt parse` runs before it."""
+    state = _ProjectParse(env)
+    if not state.current():
+        with state.locked():
+            if not state.current():
+                state.put_back_saved()
+    start_from(state.partial, target_path)
+    yield  # an invocation that failed (raised) leaves the project's state as it was
+    if not state.current() and (target_path / PARTIAL_PARSE_FILE).exists():
+        with state.locked():
+            if not state.current():
+                state.adopt(target_path)
 
 
 def start_from(state: Path, target_path: Path) -> None:
