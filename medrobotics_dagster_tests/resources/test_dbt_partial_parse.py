@@ -139,3 +139,12 @@ def test_each_test_process_parses_in_a_dbt_target_of_its_own():
     if "DBT_TARGET_PATH" not in os.environ.get(SET_PER_PROCESS, "").split(","):
         pytest.skip("DBT_TARGET_PATH was set by the developer")
     assert DBT_TARGET_DIR.name == f"tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+def test_without_a_dbt_to_run_the_parse_gives_way_to_the_invocation(warehouse_url, tmp_path, monkeypatch):
+    """No dbt to start: no parse and no crash here; the dbt step itself then reports what is wrong."""
+    monkeypatch.setattr(dbt_parse_state, "dbt_executable", lambda: str(tmp_path / "no-dbt"))
+    never_parsed = dbt_connection_env(
+        warehouse_url.rsplit("/", 1)[0] + f"/never_parsed_{uuid.uuid4().hex[:8]}", "postgres"
+    )
+    assert ensure_partial_parse(never_parsed) is False
