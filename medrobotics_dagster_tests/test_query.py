@@ -17,6 +17,7 @@ import pytest
 
 from medrobotics_dagster.cli import main
 from medrobotics_dagster.query import sample_queries
+from medrobotics_dagster_tests.dbt_state_age import BEFORE_EVERY_CHANGE, age_dbt_state
 from medrobotics_dagster_tests.warehouse import dataset
 from medrobotics_dagster_tests.warehouse.conftest import DbtProject
 from medrobotics_dagster_tests.warehouse.staging_fixture import load_staging
@@ -97,7 +98,7 @@ def test_a_query_compiles_and_runs_without_loading_dagster_or_dbt_and_recompiles
     assert main(["query", "platform_dashboard", "--format", "csv"]) == 0  # compiles all queries once
     expected = capsys.readouterr().out
     compiled = WarehouseTarget.configured().compiled_dir() / "platform_dashboard.sql"
-    stale = 1_000_000  # 1970: older than every file of the dbt project, as after a change of the project
+    stale = BEFORE_EVERY_CHANGE  # as after a change of the project
     os.utime(compiled, (stale, stale))
     probe = (
         "import sys; "
@@ -180,22 +181,23 @@ def test_after_a_change_of_the_project_the_compile_is_the_parse_the_project_keep
     from medrobotics_dagster import query
     from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
     from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
-        PARSE_STATES_DIR,
         PARTIAL_PARSE_FILE,
         ensure_partial_parse,
     )
     from medrobotics_dagster.project_paths import DBT_TARGET_DIR
 
     project_state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
-    for parsed in [project_state, *(DBT_TARGET_DIR / PARSE_STATES_DIR).glob(f"*/{PARTIAL_PARSE_FILE}")]:
-        os.utime(parsed, (1_000_000, 1_000_000))  # parsed in 1970: before the last change of every file of sql/
+    age_dbt_state()
     target = query.WarehouseTarget.configured()
     query.compile_queries(target, tmp_path / "compiled")
     assert kept_compile_folder.made == ["medrobotics-query-"]  # no `dbt parse` of its own before the compile
     log = (kept_compile_folder.folder / "logs" / "dbt.log").read_text()
     assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
     compiled_state = kept_compile_folder.folder / "target" / PARTIAL_PARSE_FILE
-    assert project_state.read_bytes() == compiled_state.read_bytes() and project_state.stat().st_mtime > 1_000_000
+    assert (
+        project_state.read_bytes() == compiled_state.read_bytes()
+        and project_state.stat().st_mtime > BEFORE_EVERY_CHANGE
+    )
     assert ensure_partial_parse(dbt_connection_env(target.url, target.dialect)) is False  # current: nothing to parse
 
 

@@ -3,6 +3,7 @@ target/partial_parse.msgpack copied into their own target path) partial-parse in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,6 @@ import pytest
 from medrobotics_dagster.defs.warehouse import dbt_parse_state
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
 from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
-    PARSE_STATES_DIR,
     PARTIAL_PARSE_FILE,
     dbt_command,
     ensure_partial_parse,
@@ -22,6 +22,7 @@ from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
 )
 from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest
 from medrobotics_dagster.project_paths import DBT_TARGET_DIR
+from medrobotics_dagster_tests.dbt_state_age import BEFORE_EVERY_CHANGE, age_dbt_state
 
 
 def dbt_parse(env: dict[str, str], target) -> str:
@@ -68,13 +69,12 @@ def test_after_a_change_of_the_project_the_parse_starts_from_the_state_there_was
     env = dbt_connection_env(warehouse_url, "postgres")
     ensure_partial_parse(env)
     state = DBT_TARGET_DIR / PARTIAL_PARSE_FILE
-    for parsed in [state, *(DBT_TARGET_DIR / PARSE_STATES_DIR).glob(f"*/{PARTIAL_PARSE_FILE}")]:
-        os.utime(parsed, (1_000_000, 1_000_000))  # parsed in 1970: before the last change of every file of sql/
+    age_dbt_state()
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path))
     assert ensure_partial_parse(env) is True
     log = (tmp_path / "dbt.log").read_text()
     assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log, log
-    assert state.stat().st_mtime > 1_000_000 and ensure_partial_parse(env) is False
+    assert state.stat().st_mtime > BEFORE_EVERY_CHANGE and ensure_partial_parse(env) is False
 
 
 def test_the_manifest_dagster_loads_is_the_one_the_parse_state_installs():
@@ -148,3 +148,31 @@ def test_without_a_dbt_to_run_the_parse_gives_way_to_the_invocation(warehouse_ur
         warehouse_url.rsplit("/", 1)[0] + f"/never_parsed_{uuid.uuid4().hex[:8]}", "postgres"
     )
     assert ensure_partial_parse(never_parsed) is False
+
+
+def test_the_manifest_after_a_change_is_parsed_from_the_last_parse_for_its_database(tmp_path, monkeypatch):
+    """Loading the definitions after a change of the project re-parses what changed, from the last parse for the
+    manifest's database, in a dbt of its own (dagster-dbt's own parse, with its `dbt --version`, does not run)."""
+    database = f"manifest_db_{uuid.uuid4().hex[:8]}"
+    monkeypatch.delenv("MEDROBOTICS_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("MEDROBOTICS_DBT_DBNAME", database)
+    monkeypatch.setattr(type(dbt_project.preparer), "prepare", lambda *_: pytest.fail("dagster-dbt's parse ran"))
+    ensure_manifest()  # the first parse for this database
+    age_dbt_state()
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path))
+    ensure_manifest()
+    log = (tmp_path / "dbt.log").read_text()
+    assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log, log
+    nodes = json.loads(manifest_path().read_text())["nodes"].values()
+    assert {n["database"] for n in nodes if n["resource_type"] == "model"} == {database}
+    assert manifest_path().stat().st_mtime > BEFORE_EVERY_CHANGE
+
+
+def test_a_project_that_does_not_parse_fails_to_load_with_dbts_reason(monkeypatch):
+    """Where the parse fails, dagster-dbt's own parse raises with dbt's reason (the definitions do not load)."""
+    age_dbt_state()
+    monkeypatch.delenv("MEDROBOTICS_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("MEDROBOTICS_DBT_DBNAME", f"unparsable_{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("MEDROBOTICS_DBT_PORT", "not-a-port")
+    with pytest.raises(Exception, match="not-a-port"):
+        ensure_manifest()

@@ -110,6 +110,12 @@ class _ProjectParse:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
+    def seed(self) -> Path:
+        """What a parse for these settings starts from: their own last parse (dbt re-parses the files changed since),
+        else the project's state (another profile's: dbt then parses all)."""
+        saved = self.saved / PARTIAL_PARSE_FILE
+        return saved if saved.exists() else self.partial
+
     def put_back_saved(self) -> bool:
         """Install the saved parse for these settings, when there is one and no dbt file changed after it."""
         if not _install_saved_parse(self.saved, self.partial, self.with_manifest):
@@ -131,8 +137,8 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
     """Make `target/partial_parse.msgpack` (which dagster-dbt copies into every invocation's target path) one
     written with the connection settings `env` the invocations will run with, after the last change of the project,
     so they parse only what changed. Parses once per connection profile and change of the project, itself starting
-    from the state there is (dbt re-parses what changed, or all when the state is another profile's); returns True
-    when it parsed. `with_manifest`: the parse also installs its manifest.json (for the database in `env`)."""
+    from the last parse for these settings (dbt re-parses what changed since); returns True when it parsed.
+    `with_manifest`: the parse also installs its manifest.json (for the database in `env`)."""
     state = _ProjectParse(env, with_manifest)
     if state.current():
         return False
@@ -141,7 +147,7 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
         if state.current() or state.put_back_saved():
             return False
         with tempfile.TemporaryDirectory(dir=DBT_TARGET_DIR, prefix="parse-") as scratch:
-            start_from(state.partial, Path(scratch))
+            start_from(state.seed(), Path(scratch))
             try:
                 parsed = subprocess.run(
                     [*dbt_command("parse", Path(scratch)), "--quiet"],
@@ -158,15 +164,15 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
 
 @contextmanager
 def parsing_for_the_project(env: Mapping[str, str], target_path: Path) -> Iterator[None]:
-    """Around a dbt invocation with the settings `env` and a target path of its own: it starts from the project's
-    parse state (a saved one for `env` put back first), and when that state was not current for `env`, the state
-    the invocation wrote becomes the project's, so no separate `dbt parse` runs before it."""
+    """Around a dbt invocation with the settings `env` and a target path of its own: it starts from the last parse
+    for `env` (put back as the project's when current), and when the project's state was not current for `env`,
+    the state the invocation wrote becomes the project's, so no separate `dbt parse` runs before it."""
     state = _ProjectParse(env)
     if not state.current():
         with state.locked():
             if not state.current():
                 state.put_back_saved()
-    start_from(state.partial, target_path)
+    start_from(state.seed(), target_path)
     yield  # an invocation that failed (raised) leaves the project's state as it was
     if not state.current() and (target_path / PARTIAL_PARSE_FILE).exists():
         with state.locked():

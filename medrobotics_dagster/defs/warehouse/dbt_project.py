@@ -83,11 +83,13 @@ def ensure_manifest() -> Path:
     target = DBT_TARGET_DIR
     target.mkdir(parents=True, exist_ok=True)
     connection = known_connection_env()
-    if connection and connection["MEDROBOTICS_DBT_DBNAME"] == database:
-        # one parse for both: dbt steps need partial-parse state written with these settings (else a second parse)
-        ensure_partial_parse(connection, with_manifest=True)
+    if not connection or connection["MEDROBOTICS_DBT_DBNAME"] != database:
+        connection = {"MEDROBOTICS_DBT_DBNAME": database}  # sql/profiles.yml's defaults for the rest
+    # one parse for both: dbt steps need partial-parse state written with these settings (else a second parse)
+    ensure_partial_parse(connection, with_manifest=True)
     if not manifest_is_stale() and parsed_manifest_database() == database:
         return dbt_project.manifest_path
+    # the project does not parse: dagster-dbt's own parse raises with dbt's reason
     saved = os.environ.get("MEDROBOTICS_DBT_DBNAME")
     os.environ["MEDROBOTICS_DBT_DBNAME"] = database
     try:
