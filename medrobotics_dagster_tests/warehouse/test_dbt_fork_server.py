@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -197,3 +198,12 @@ def test_a_socket_folder_others_can_enter_is_not_used(server_folder, capfd):
     assert "must be this user's alone (mode 700)" in capfd.readouterr().err
     time.sleep(1)
     assert list(folder.iterdir()) == []  # no server was started there
+
+
+def test_one_server_for_every_name_of_the_interpreter(server_folder, monkeypatch):
+    """`python` and `python3` of a virtualenv are one interpreter with one site-packages: one server, not two."""
+    other_name = server_folder / "python-by-another-name"
+    other_name.symlink_to(os.path.realpath(sys.executable))
+    path = dbt_fork_server.socket_path()
+    monkeypatch.setattr(sys, "executable", str(other_name))
+    assert dbt_fork_server.socket_path() == path

@@ -52,7 +52,8 @@ def socket_path() -> Path:
     """Where this interpreter's server listens: a directory of this user's alone, named by what the server would
     import."""
     packages = sysconfig.get_paths()["purelib"]
-    key = f"{sys.executable}\0{packages}\0{os.stat(packages).st_mtime_ns}"
+    # the interpreter itself, not the name it was started by (a virtualenv's python and python3 share one server)
+    key = f"{os.path.realpath(sys.executable)}\0{packages}\0{os.stat(packages).st_mtime_ns}"
     folder = Path(tempfile.gettempdir()) / f"medrobotics-dbt-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     owner = folder.stat()
