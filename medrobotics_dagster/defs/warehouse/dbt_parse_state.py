@@ -104,11 +104,15 @@ class _ProjectParse:
             return False
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        """One writer at a time (runs of `dagster dev` start in parallel)."""
+    def locked_unless_current(self) -> Iterator[bool]:
+        """Whether the state needs writing, asked again under the lock (one writer at a time: runs of `dagster dev`
+        start in parallel); the lock is held only when it does."""
+        if self.current():
+            yield False
+            return
         with open(DBT_TARGET_DIR / ".medrobotics_parse.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+            yield not self.current()
 
     def seed(self) -> Path:
         """What a parse for these settings starts from: their own last parse (dbt re-parses the files changed since),
@@ -128,8 +132,7 @@ class _ProjectParse:
         _save_parse(target_path, self.saved)
         if self.with_manifest:
             os.replace(target_path / MANIFEST_FILE, manifest_path())
-        shutil.copyfile(target_path / PARTIAL_PARSE_FILE, self.partial.with_suffix(".tmp"))
-        os.replace(self.partial.with_suffix(".tmp"), self.partial)
+        _copy_atomically(target_path / PARTIAL_PARSE_FILE, self.partial)
         _write_parse_profile(self.marker, self.wanted)
 
 
@@ -140,12 +143,10 @@ def ensure_partial_parse(env: Mapping[str, str], with_manifest: bool = False) ->
     from the last parse for these settings (dbt re-parses what changed since); returns True when it parsed.
     `with_manifest`: the parse also installs its manifest.json (for the database in `env`)."""
     state = _ProjectParse(env, with_manifest)
-    if state.current():
-        return False
-    put_dbt_on_path()
-    with state.locked():
-        if state.current() or state.put_back_saved():
+    with state.locked_unless_current() as stale:
+        if not stale or state.put_back_saved():
             return False
+        put_dbt_on_path()
         with tempfile.TemporaryDirectory(dir=DBT_TARGET_DIR, prefix="parse-") as scratch:
             start_from(state.seed(), Path(scratch))
             try:
@@ -168,16 +169,14 @@ def parsing_for_the_project(env: Mapping[str, str], target_path: Path) -> Iterat
     for `env` (put back as the project's when current), and when the project's state was not current for `env`,
     the state the invocation wrote becomes the project's, so no separate `dbt parse` runs before it."""
     state = _ProjectParse(env)
-    if not state.current():
-        with state.locked():
-            if not state.current():
-                state.put_back_saved()
+    with state.locked_unless_current() as stale:
+        if stale:
+            state.put_back_saved()
     start_from(state.seed(), target_path)
     yield  # an invocation that failed (raised) leaves the project's state as it was
-    if not state.current() and (target_path / PARTIAL_PARSE_FILE).exists():
-        with state.locked():
-            if not state.current():
-                state.adopt(target_path)
+    with state.locked_unless_current() as stale:
+        if stale and (target_path / PARTIAL_PARSE_FILE).exists():
+            state.adopt(target_path)
 
 
 def start_from(state: Path, target_path: Path) -> None:
@@ -216,8 +215,13 @@ def _install_saved_parse(saved: Path, partial: Path, with_manifest: bool) -> boo
     if with_manifest:
         copies.append((saved / MANIFEST_FILE, manifest_path()))
     for source, destination in copies:
-        tmp = destination.with_name(destination.name + ".tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, destination)
+        _copy_atomically(source, destination)
     os.utime(saved)  # recently used: kept longest
     return True
+
+
+def _copy_atomically(source: Path, destination: Path) -> None:
+    """A reader of `destination` sees the old file or the new one, never a part."""
+    partial = destination.with_name(destination.name + ".tmp")
+    shutil.copyfile(source, partial)
+    os.replace(partial, destination)
