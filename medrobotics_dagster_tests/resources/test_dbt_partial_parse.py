@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from medrobotics_dagster.defs.warehouse import dbt_parse_state
-from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_connection_env
+from medrobotics_dagster.defs.warehouse.dbt_environment import TELEMETRY_FACT_HOOK, dbt_connection_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
     PARTIAL_PARSE_FILE,
     dbt_command,
@@ -25,10 +25,10 @@ from medrobotics_dagster.project_paths import DBT_TARGET_DIR
 from medrobotics_dagster_tests.dbt_state_age import BEFORE_EVERY_CHANGE, age_dbt_state
 
 
-def dbt_parse(env: dict[str, str], target) -> str:
+def dbt_parse(env: dict[str, str], target, *flags: str) -> str:
     put_dbt_on_path()
     result = subprocess.run(
-        [*dbt_command("parse", target), "--log-format", "text"],
+        [*dbt_command("parse", target), "--log-format", "text", *flags],
         env={**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         capture_output=True,
         text=True,
@@ -62,6 +62,23 @@ def test_an_invocation_with_the_warehouse_profile_partial_parses(warehouse_url, 
     shutil.copy(DBT_TARGET_DIR / PARTIAL_PARSE_FILE, again / PARTIAL_PARSE_FILE)
     log = dbt_parse(env, again)
     assert "Unable to do partial parsing" not in log, log
+
+
+@pytest.mark.parametrize(
+    "step_env",
+    [dbt_window_env("", ""), dbt_window_env("2024-03-02", "2024-03-03"), {TELEMETRY_FACT_HOOK: "false"}],
+    ids=["the views' empty window", "one day's window", "the telemetry fact's hook off"],
+)
+def test_what_a_dbt_step_sets_for_its_run_re_parses_no_file(warehouse_url, tmp_path, step_env):
+    """The partition window and the hook switch are read when dbt executes, not when it parses: each dbt step
+    sets its own, and a file whose parse read one would be parsed again in every step (a second each here)."""
+    env = dbt_connection_env(warehouse_url, "postgres")
+    ensure_partial_parse(env)
+    target = tmp_path / "invocation"
+    target.mkdir()
+    shutil.copy(DBT_TARGET_DIR / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
+    log = dbt_parse({**env, **step_env}, target, "--debug")
+    assert "Nothing changed, skipping partial parsing" in log, log
 
 
 def test_after_a_change_of_the_project_the_parse_starts_from_the_state_there_was(warehouse_url, tmp_path, monkeypatch):

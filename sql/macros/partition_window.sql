@@ -1,7 +1,8 @@
 {#- Partition window of the incremental facts, [min, max), UTC: environment variables MEDROBOTICS_DBT_MIN_DATE /
     MEDROBOTICS_DBT_MAX_DATE (what Dagster sets), else vars min_date / max_date (by hand). Dagster passes the window
-    through the environment because a changed --vars value makes dbt re-parse the whole project, while a changed
-    environment variable re-parses only the files that read it.
+    through the environment because a changed --vars value makes dbt re-parse the whole project; and the window is
+    read only when dbt executes, never while it parses, because dbt re-parses every file whose parse read an
+    environment variable that has changed since (a second of every dbt step here, each with a window of its own).
     Values may be ISO dates or timestamps ("2024-01-15", "2024-01-15T00:00:00+00:00"); the window is
     widened to whole UTC days (start floored, end rounded up) because partitions are UTC days of start_time.
     Values are parsed as dates and re-rendered, so nothing from the vars reaches SQL unparsed. -#}
@@ -28,6 +29,9 @@
 
 {#- {'min_day': 'YYYY-MM-DD' or none, 'max_day': 'YYYY-MM-DD' or none} -#}
 {% macro partition_window() -%}
+    {%- if not execute -%}
+        {{ return({'min_day': none, 'max_day': none}) }}
+    {%- endif -%}
     {{ return({
         'min_day': medrobotics.parse_window_bound(env_var('MEDROBOTICS_DBT_MIN_DATE', '') or var('min_date', none), 'min_date', round_up=false),
         'max_day': medrobotics.parse_window_bound(env_var('MEDROBOTICS_DBT_MAX_DATE', '') or var('max_date', none), 'max_date', round_up=true),
