@@ -10,7 +10,7 @@ from medrobotics_dagster_tests.warehouse.conftest import SQL_DIR
 
 
 def _macros_of(resource: ProjectDbtCliResource):
-    adapter = resource._initialize_dbt_core_adapter([])
+    adapter = resource._initialize_dbt_core_adapter([]).result()
     return adapter._macro_resolver
 
 

@@ -10,7 +10,12 @@ from medrobotics_dagster.defs.warehouse.dbt_column_lineage import lineage_manife
 from medrobotics_dagster.defs.warehouse.dbt_environment import dbt_warehouse_env, dbt_window_env
 from medrobotics_dagster.defs.warehouse.dbt_event_stream import use_waiting_imap
 from medrobotics_dagster.defs.warehouse.dbt_lineage_cache import use_cached_column_lineage
-from medrobotics_dagster.defs.warehouse.dbt_project import dbt_project, ensure_manifest, prune_invocation_targets
+from medrobotics_dagster.defs.warehouse.dbt_project import (
+    adapter_when_open,
+    dbt_project,
+    ensure_manifest,
+    prune_invocation_targets,
+)
 from medrobotics_dagster.defs.warehouse.dbt_translator import warehouse_translator
 from medrobotics_dagster.defs.warehouse.fact_partition_metadata import with_partition_row_counts
 from medrobotics_dagster.defs.warehouse.view_metadata import with_view_metadata
@@ -49,6 +54,7 @@ def run_dbt(invocation: DbtCliInvocation) -> Iterator:
     problem raises dg.Failure(allow_retries=False) so the retry policy does not repeat a run that cannot pass,
     and a lost connection is retried with a WARNING naming the attempt and dbt's message."""
     invocation.manifest = lineage_manifest(invocation.manifest)  # lineage through ephemeral models
+    adapter_when_open(invocation)
     try:
         yield from invocation.stream().fetch_column_metadata()
     except DagsterDbtCliRuntimeError as exc:

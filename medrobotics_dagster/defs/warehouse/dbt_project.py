@@ -4,10 +4,12 @@ import fcntl
 import os
 import re
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster import get_dagster_logger
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging import version
 
 from medrobotics_dagster.defs.warehouse.dbt_executable import dbt_executable
@@ -20,13 +22,19 @@ from medrobotics_dagster.defs.warehouse.dbt_parse_state import (
 )
 from medrobotics_dagster.project_paths import DBT_TARGET_DIR, SQL_DIR
 
+logger = get_dagster_logger()
 dbt_project = DbtProject(project_dir=SQL_DIR, profiles_dir=SQL_DIR, target_path=DBT_TARGET_DIR)
+
+
+# Opens dagster-dbt's in-process dbt adapter (for the column metadata) beside the dbt process, one at a time.
+_ADAPTER_OPENER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt_adapter")
 
 
 class ProjectDbtCliResource(DbtCliResource):
     """dagster-dbt's resource, minus one `dbt --version` subprocess per dbt step (seconds each: it imports dbt) to
-    learn a version this process already knows (the `dbt` it runs is the one installed beside it), and minus a
-    parse of every macro file per dbt step for the adapter it opens in this process."""
+    learn a version this process already knows (the `dbt` it runs is the one installed beside it), minus a parse
+    of every macro file per dbt step for the adapter it opens in this process, and with that adapter opened in a
+    thread while dbt starts instead of before (`adapter_when_open` waits for it)."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -34,11 +42,27 @@ class ProjectDbtCliResource(DbtCliResource):
 
         return version.parse(__version__)
 
-    def _initialize_dbt_core_adapter(self, args):
+    def _initialize_dbt_core_adapter(self, args) -> Future:
+        # Importing dbt and loading its profile took 2 s of a process's first dbt step here, all before dbt started.
+        return _ADAPTER_OPENER.submit(self._open_adapter, list(args))
+
+    def _open_adapter(self, args):
         from medrobotics_dagster.defs.warehouse.dbt_adapter_macros import macros_loaded_once
 
         with macros_loaded_once():
             return super()._initialize_dbt_core_adapter(args)
+
+
+def adapter_when_open(invocation: DbtCliInvocation) -> None:
+    """Replace the invocation's adapter still being opened by the adapter (None, with dagster-dbt's warning, when it
+    cannot be opened: the events then carry no column metadata, as with dagster-dbt's own resource)."""
+    if not isinstance(invocation.adapter, Future):
+        return
+    try:
+        invocation.adapter = invocation.adapter.result()
+    except Exception:
+        logger.warning("An error was encountered when creating a handle to the dbt adapter in Dagster.", exc_info=True)
+        invocation.adapter = None
 
 
 def dbt_cli_resource() -> DbtCliResource:
