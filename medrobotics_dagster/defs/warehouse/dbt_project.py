@@ -55,7 +55,8 @@ class ProjectDbtCliResource(DbtCliResource):
 
 def adapter_when_open(invocation: DbtCliInvocation) -> None:
     """Replace the invocation's adapter still being opened by the adapter (None, with dagster-dbt's warning, when it
-    cannot be opened: the events then carry no column metadata, as with dagster-dbt's own resource)."""
+    cannot be opened: the events then carry no column metadata, as with dagster-dbt's own resource). Call it where
+    the dbt step's environment is still set (`dbt_warehouse_env`): the adapter's profile is rendered from it."""
     if not isinstance(invocation.adapter, Future):
         return
     try:
