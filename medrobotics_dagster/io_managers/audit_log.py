@@ -19,6 +19,7 @@ from medrobotics_dagster import column_types as t
 from medrobotics_dagster.column_types import Column
 from medrobotics_dagster.error_text import first_line
 from medrobotics_dagster.io_managers import warehouse_sql as sql
+from medrobotics_dagster.io_managers.frames import naive_utc
 from medrobotics_dagster.io_managers.step_facts import attempt_of, failure_status, log_retry, run_id_of
 
 AUDIT_SCHEMA = "audit"
@@ -121,9 +122,7 @@ def for_load(
 
 
 def _naive(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return None if moment is None else naive_utc(moment)
 
 
 def utc_days(start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:

@@ -10,14 +10,17 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from medrobotics_dagster.column_types import Column, ColumnType, arrow_schema, from_arrow, parse_sql_type
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made (0.45 s of loading the definitions otherwise)
+    import pandas as pd
 
 
 class RowsOutsideWindow(ValueError):
@@ -52,6 +55,13 @@ def extract_column_types(frame: pd.DataFrame) -> dict[str, ColumnType]:
     return {name: parse_sql_type(text) if isinstance(text, str) else text for name, text in declared.items()}
 
 
+def is_frame(value: object) -> bool:
+    """Whether the value is a pandas DataFrame (pandas loaded only when asked)."""
+    import pandas as pd
+
+    return isinstance(value, pd.DataFrame)
+
+
 def _inferred_arrow(frame: pd.DataFrame) -> pa.Table:
     frame = frame.copy(deep=False)
     frame.attrs = {}  # the types travel separately; pandas would try to store them as JSON in the schema
@@ -62,7 +72,7 @@ def columns_of(value: pd.DataFrame | pa.Table, declared: Mapping[str, ColumnType
     """The value's columns with warehouse types: declared ones win, then the source's own types that travel
     with an extract (`frame.attrs['column_types']`), then types inferred from the data."""
     types: dict[str, ColumnType] = {}
-    if isinstance(value, pd.DataFrame):
+    if not isinstance(value, pa.Table):
         types.update(extract_column_types(value))
     types.update(declared or {})
     missing = (
@@ -125,10 +135,13 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def naive_utc(moment: datetime) -> datetime:
+    """A time as naive UTC, comparable with the warehouse's TIMESTAMP columns (a naive time is taken as UTC)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def _naive_utc(moment: datetime) -> pa.TimestampScalar:
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
-    return pa.scalar(stamp.to_datetime64(), type=pa.timestamp("us"))
+    return pa.scalar(naive_utc(moment), type=pa.timestamp("us"))
 
 
 def check_rows_inside(table: pa.Table, what: str, partition_expr: str, start: datetime, end: datetime) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 
@@ -15,6 +14,7 @@ from medrobotics_dagster.io_managers.frames import (
     check_rows_inside,
     columns_of,
     from_parquet,
+    is_frame,
     rows_in_window,
     to_arrow,
     to_pandas,
@@ -55,7 +55,7 @@ class LakeParquetIOManager(dg.ConfigurableIOManager):
         declared = declared_column_types(context.definition_metadata)
         if isinstance(obj, PartitionedTables):
             rows = self._write_stream(context, obj)
-        elif isinstance(obj, (pd.DataFrame, pa.Table)):
+        elif isinstance(obj, pa.Table) or is_frame(obj):
             table = to_arrow(obj, columns_of(obj, declared))
             if context.has_asset_partitions:
                 rows = {key: part for key, part in self._split(context, table).items()}

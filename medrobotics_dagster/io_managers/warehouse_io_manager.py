@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
-import pandas as pd
 
 from medrobotics_dagster.column_schema import column_schema_metadata, declared_column_types
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
@@ -21,6 +22,9 @@ from medrobotics_dagster.io_managers.warehouse_table_writer import read_rows, re
 from medrobotics_dagster.io_managers.warehouse_tables import REBUILD_TAG, TableTarget, TimeWindow
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 QUARANTINE_METADATA = "holds_quarantined_rows"  # definition metadata: the audit counts its rows as quarantined
 

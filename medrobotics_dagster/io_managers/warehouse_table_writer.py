@@ -4,15 +4,14 @@ the load's audit rows: the window's rows deleted, the new ones copied in (`wareh
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
 from medrobotics_dagster.io_managers import audit_log
 from medrobotics_dagster.io_managers import warehouse_sql as sql
-from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, to_arrow
+from medrobotics_dagster.io_managers.frames import StagedParquet, check_rows_inside, naive_utc, to_arrow
 from medrobotics_dagster.io_managers.warehouse_copy import (
     copy_postgres,
     copy_redshift,
@@ -29,15 +28,12 @@ from medrobotics_dagster.io_managers.warehouse_tables import (
 from medrobotics_dagster.resources.databases import Warehouse
 from medrobotics_dagster.resources.lake import Lake
 
-
-def _naive(moment: datetime) -> datetime:
-    """A window bound as naive UTC, comparable with the warehouse's TIMESTAMP columns."""
-    stamp = pd.Timestamp(moment)
-    return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _window_params(window: TimeWindow | None) -> dict | None:
-    return {"start": _naive(window.start), "end": _naive(window.end)} if window else None
+    return {"start": naive_utc(window.start), "end": naive_utc(window.end)} if window else None
 
 
 @dataclass(frozen=True)
@@ -133,6 +129,8 @@ def read_rows(
     warehouse: Warehouse, schema: str, table: str, partition_expr: str | None = None, window: TimeWindow | None = None
 ) -> pd.DataFrame:
     """The table's rows, or those of one time window."""
+    import pandas as pd
+
     with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(sql.select_window_sql(schema, table, partition_expr if window else None), _window_params(window))
         names = [c.name for c in cur.description]

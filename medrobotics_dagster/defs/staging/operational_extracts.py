@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 import dagster as dg
-import pandas as pd
 
 from medrobotics_dagster.defs.sources.operational_tables import OPERATIONAL_TABLES, source_table_key
 from medrobotics_dagster.faults import fail_fast_on_permanent_faults
@@ -81,7 +80,9 @@ def build_extract_asset(extract: Extract) -> dg.AssetsDefinition:
     )
     def _extract(
         context: dg.AssetExecutionContext, source_db: SourceDatabase, pseudonymizer: Pseudonymizer, warehouse: Warehouse
-    ) -> pd.DataFrame:
+    ):  # a pandas DataFrame (no annotation: Dagster would resolve it, and load pandas, with the definitions)
+        import pandas as pd
+
         params = None
         window = context.partition_time_window if partitioned else None
         if window is not None:
