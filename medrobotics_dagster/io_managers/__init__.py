@@ -1,10 +1,10 @@
 """IO managers: where asset values are stored and loaded from (lake Parquet, warehouse tables), and the API that
 assets use beside them: the values they return, the audit log's rows, the step's attempt, each partition's own
-metadata, and an empty table created ahead of its first load. Code outside this package imports these names from
-here only."""
+metadata, an empty table created ahead of its first load, and a time as the warehouse compares it (naive UTC).
+Code outside this package imports these names from here only."""
 
 from medrobotics_dagster.io_managers.audit_log import AuditRecord, audit_failure, record_audit
-from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet
+from medrobotics_dagster.io_managers.frames import PartitionedTables, StagedParquet, naive_utc
 from medrobotics_dagster.io_managers.lake_parquet_io_manager import LakeParquetIOManager
 from medrobotics_dagster.io_managers.step_facts import add_partition_metadata, attempt_of, retries_logged
 from medrobotics_dagster.io_managers.warehouse_io_manager import QUARANTINE_METADATA, WarehouseIOManager
@@ -23,5 +23,6 @@ __all__ = [
     "retries_logged",
     "audit_failure",
     "create_if_missing",
+    "naive_utc",
     "record_audit",
 ]

@@ -10,14 +10,13 @@ to 729 partitions they were 12 MB of a first demo's events).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC
 from typing import Any
 
 import dagster as dg
 from psycopg2 import sql
 
 from medrobotics_dagster.defs.warehouse.view_metadata import dbt_unique_id
-from medrobotics_dagster.io_managers import add_partition_metadata
+from medrobotics_dagster.io_managers import add_partition_metadata, naive_utc
 from medrobotics_dagster.resources.databases import Warehouse
 
 PARTITION_ROW_COUNT = "dagster/partition_row_count"  # Dagster's key for the rows of the materialized partition
@@ -33,7 +32,7 @@ def rows_per_day(warehouse: Warehouse, schema: str, table: str, window: dg.TimeW
         "select cast({column} as date), count(*) from {table} where {column} >= %s and {column} < %s group by 1"
     )
     statement = query.format(column=column, table=sql.Identifier(schema, table))
-    start, end = (moment.astimezone(UTC).replace(tzinfo=None) for moment in (window.start, window.end))  # naive UTC
+    start, end = naive_utc(window.start), naive_utc(window.end)
     with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(statement, (start, end))
         return {day.isoformat(): rows for day, rows in cur.fetchall()}
